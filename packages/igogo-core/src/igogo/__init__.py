@@ -1,0 +1,82 @@
+"""igogo: cooperative jobs that run beside your code, in the same thread.
+
+A function decorated with :func:`job` starts a :class:`Job` each time it is
+called: a greenlet that runs whenever the code around it lets others run,
+through :func:`yielder`, :func:`sleep` or a wait.  No threads, no locks, no
+data races.  ``import igogo`` has no side effects; the host that drives the
+jobs (a Jupyter kernel, an asyncio loop, or your script's waits) is found when
+the first job starts.
+"""
+
+from ._api import (
+    JobFunction,
+    JobList,
+    add_hook,
+    configure,
+    job,
+    jobs,
+    remove_hook,
+    run,
+    sleep,
+    stop,
+    stop_all,
+    stop_by_cell_id,
+    stop_latest,
+    wait,
+    wait_all,
+)
+from ._errors import (
+    DeadlockError,
+    IgogoError,
+    JobTimeoutError,
+    NotInJobError,
+    Stop,
+    StoppedError,
+    WrongThreadError,
+)
+from ._hosts import AsyncioHost, BlockingHost, Host, deactivate_plugin, plugins
+from ._hub import yielder
+from ._job import STATES, Job, current_job
+from ._options import KINDS, JobOptions
+from ._sync import Event, Queue
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "STATES",
+    "AsyncioHost",
+    "BlockingHost",
+    "DeadlockError",
+    "Event",
+    "Host",
+    "IgogoError",
+    "Job",
+    "JobFunction",
+    "JobList",
+    "JobOptions",
+    "JobTimeoutError",
+    "NotInJobError",
+    "Queue",
+    "Stop",
+    "StoppedError",
+    "WrongThreadError",
+    "__version__",
+    "add_hook",
+    "configure",
+    "current_job",
+    "deactivate_plugin",
+    "job",
+    "jobs",
+    "plugins",
+    "remove_hook",
+    "run",
+    "sleep",
+    "stop",
+    "stop_all",
+    "stop_by_cell_id",
+    "stop_latest",
+    "wait",
+    "wait_all",
+    "yielder",
+]

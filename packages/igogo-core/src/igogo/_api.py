@@ -1,0 +1,274 @@
+"""The functions users call: starting, waiting for and stopping jobs."""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import types
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from ._errors import NotInJobError
+from ._hosts import ensure_host
+from ._hub import SCHED
+from ._job import Job, _deadline_after, current_job
+from ._options import JobOptions
+
+__all__ = [
+    "JobFunction",
+    "JobList",
+    "add_hook",
+    "configure",
+    "job",
+    "jobs",
+    "remove_hook",
+    "run",
+    "sleep",
+    "stop",
+    "stop_all",
+    "stop_by_cell_id",
+    "stop_latest",
+    "wait",
+    "wait_all",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _start(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
+           options: JobOptions) -> Job[T]:
+    host = ensure_host()
+    job = Job(fn, args, kwargs, options, host.origin())
+    if SCHED.on_owner_thread():
+        SCHED.start(job)
+    else:
+        SCHED.call_soon_threadsafe(SCHED.start, job)
+    return job
+
+
+class JobFunction(Generic[P, T]):
+    """A function decorated with :func:`job`: calling it starts a :class:`Job`."""
+
+    def __init__(self, fn: Callable[P, T], options: JobOptions) -> None:
+        if not callable(fn):
+            raise TypeError(f"igogo.job decorates functions; got {fn!r}, which is not callable")
+        import inspect  # costly to import, needed only when decorating
+
+        kind = (
+            "an async def (coroutine) function" if inspect.iscoroutinefunction(fn)
+            else "an async generator function" if inspect.isasyncgenfunction(fn)
+            else "a generator function" if inspect.isgeneratorfunction(fn)
+            else None
+        )
+        if kind is not None:
+            raise TypeError(
+                f"igogo.job cannot run {getattr(fn, '__qualname__', fn)!r}: it is {kind}. "
+                "Jobs run plain functions; call igogo.yielder() or igogo.sleep() inside "
+                "them to let others run (await coroutines with asyncio instead)"
+            )
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.options = options
+        self._jobs: list[Job[T]] = []
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Job[T]:
+        job = _start(self.fn, args, kwargs, self.options)
+        self._jobs = [j for j in self._jobs if not j.done()]
+        self._jobs.append(job)
+        return job
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        return self if obj is None else types.MethodType(self, obj)
+
+    @property
+    def jobs(self) -> list[Job[T]]:
+        """The unfinished jobs this function started."""
+        return [j for j in self._jobs if not j.done()]
+
+    def stop_all(self) -> int:
+        """Stop every unfinished job this function started; returns how many."""
+        return sum(j.stop() for j in self.jobs)
+
+    def __repr__(self) -> str:
+        return f"<igogo.job {getattr(self.fn, '__qualname__', self.fn)!r}>"
+
+
+@overload
+def job(fn: Callable[P, T], /) -> JobFunction[P, T]: ...
+@overload
+def job(
+    *,
+    name: str | None = None,
+    kind: str = "text",
+    displays: int = 1,
+    warn_rewrite: bool = True,
+    auto_display_figures: bool = True,
+    timeout: float | None = None,
+) -> Callable[[Callable[P, T]], JobFunction[P, T]]: ...
+def job(fn: Callable[P, T] | None = None, /, **options: Any) -> Any:
+    """Make a function start a job each time it is called.
+
+    Use as ``@igogo.job`` or ``@igogo.job(name=..., timeout=...)``.  Options:
+    ``name`` (shown in job lists; default the function's name), ``kind``
+    (``"text"``, ``"markdown"`` or ``"html"``: how a display host renders the
+    job's printed text), ``displays`` (display slots the job may update in
+    place, >= 1), ``warn_rewrite``, ``auto_display_figures`` and ``timeout``
+    (seconds, after which the job is stopped in state ``timed out``).
+    """
+    opts = JobOptions.from_kwargs(options)
+    if fn is None:
+        return lambda f: JobFunction(f, opts)
+    return JobFunction(fn, opts)
+
+
+def sleep(seconds: float) -> None:
+    """Pause for ``seconds`` while other jobs run.
+
+    In a job this parks the job; in regular code it runs the jobs for that long
+    (or simply sleeps when there is none).
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+        raise ValueError(f"sleep({seconds!r}): seconds must be a number >= 0")
+    me = current_job()
+    if me is None:
+        if SCHED.live and SCHED.on_owner_thread():
+            SCHED.pump(lambda: False, _deadline_after(seconds))
+        elif seconds:
+            time.sleep(seconds)
+        return
+    if seconds == 0:
+        SCHED.yield_now()
+        return
+    timer = SCHED.call_at(time.monotonic() + seconds, lambda: SCHED.wake(me))
+    SCHED.park("sleeping", timer.cancel)
+
+
+def stop() -> None:
+    """Stop the current job (raises :class:`~igogo.Stop` at once)."""
+    me = current_job()
+    if me is None:
+        raise NotInJobError(
+            "igogo.stop() stops the job that calls it, and was called outside any job; "
+            "use job.stop(), igogo.stop_all() or igogo.stop_latest() to stop other jobs"
+        )
+    me.stop()
+
+
+def _live() -> list[Job[Any]]:
+    return sorted(SCHED.live.values(), key=lambda j: j.id)
+
+
+def stop_all() -> int:
+    """Stop every unfinished job; returns how many were stopped."""
+    me = current_job()
+    n = sum(j.stop() for j in _live() if j is not me)
+    if me is not None:
+        me.stop()
+    return n
+
+
+def stop_latest() -> Job[Any] | None:
+    """Stop the most recently started unfinished job and return it (None if none)."""
+    live = _live()
+    if not live:
+        return None
+    live[-1].stop()
+    return live[-1]
+
+
+def stop_by_cell_id(cell_id: object) -> int:
+    """Stop the unfinished jobs started from ``cell_id`` (their ``origin``); returns how many."""
+    return sum(j.stop() for j in _live() if j.origin == cell_id)
+
+
+def wait(*jobs: Job[Any], timeout: float | None = None) -> bool:
+    """Wait until all ``jobs`` end; returns False if ``timeout`` passed first."""
+    deadline = _deadline_after(timeout)
+    for j in jobs:
+        if not isinstance(j, Job):
+            raise TypeError(f"igogo.wait() takes Job objects; got {j!r}")
+        remaining = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
+        if not j.wait(remaining):
+            return False
+    return True
+
+
+def wait_all(timeout: float | None = None) -> bool:
+    """Wait until every job (but the caller) has ended, including jobs started meanwhile."""
+    deadline = _deadline_after(timeout)
+    me = current_job()
+    while others := [j for j in _live() if j is not me]:
+        remaining = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
+        if not wait(*others, timeout=remaining):
+            return False
+    return True
+
+
+def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` as a job from a script and drive every job until all have ended.
+
+    Returns ``fn``'s result (or raises its exception).  On Ctrl-C every job is
+    stopped, their ``finally`` blocks run, and ``KeyboardInterrupt`` propagates.
+    """
+    if current_job() is not None:
+        raise RuntimeError("igogo.run() drives the jobs from a script and cannot run in a job; "
+                           "call the job function directly to start a job from a job")
+    main = _start(fn, args, kwargs, JobOptions())
+    try:
+        wait_all()
+    except BaseException:
+        stop_all()
+        SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+        raise
+    return main.result()
+
+
+class JobList(list[Job[Any]]):
+    """A list of jobs whose repr is a readable table."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "no igogo jobs"
+        rows = [("id", "name", "origin", "state", "elapsed")]
+        rows += [
+            (str(j.id), j.name, "" if j.origin is None else str(j.origin), j.state,
+             f"{j.elapsed:.1f}s")
+            for j in self
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                         for r in rows)
+
+
+def jobs() -> JobList:
+    """Every unfinished job and the most recent finished ones, oldest first."""
+    seen = {j.id: j for j in SCHED.history}
+    seen.update(SCHED.live)
+    return JobList(sorted(seen.values(), key=lambda j: j.id))
+
+
+def configure(*, tick_budget: float | None = None) -> dict[str, float]:
+    """Read or change scheduler settings; returns the settings now in force.
+
+    ``tick_budget``: seconds of CPU one tick gives all ready jobs together
+    before the host (a kernel's event loop, or waiting regular code) gets
+    control back; also the slice regular code keeps between rounds.
+    """
+    if tick_budget is not None:
+        if (isinstance(tick_budget, bool) or not isinstance(tick_budget, int | float)
+                or not math.isfinite(tick_budget) or tick_budget <= 0):
+            raise ValueError(f"tick_budget={tick_budget!r}: must be a positive number of seconds")
+        SCHED.tick_budget = float(tick_budget)
+    return {"tick_budget": SCHED.tick_budget}
+
+
+def add_hook(hook: object) -> None:
+    """Register an integration hook (see :class:`igogo.Hooks` for the events)."""
+    SCHED.hooks.add(hook)
+
+
+def remove_hook(hook: object) -> bool:
+    """Unregister a hook; returns whether it was registered."""
+    return SCHED.hooks.remove(hook)

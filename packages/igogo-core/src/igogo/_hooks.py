@@ -1,0 +1,79 @@
+"""Hooks through which integrations follow jobs, isolated from each other.
+
+An integration registers any object with some of the methods ``job_started``,
+``switched_in``, ``switched_out`` and ``job_finished``; each takes the job.
+Calls happen on the scheduler's thread, in the hub, never inside the job's own
+greenlet.  A hook that raises is removed at once and the failure is logged on
+the ``igogo`` logger: one broken integration never breaks the scheduler, the
+job, or the other integrations.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._job import Job
+
+__all__ = ["EVENTS", "Hooks", "logger"]
+
+logger: Final = logging.getLogger("igogo")
+EVENTS: Final = ("job_started", "switched_in", "switched_out", "job_finished")
+
+
+class Hooks:
+    """The registered hooks, kept as one list of bound methods per event.
+
+    The lists are what the hub iterates on every switch, so an event nobody
+    listens to costs one truth test of an empty list.
+    """
+
+    def __init__(self) -> None:
+        self.hooks: list[object] = []
+        self.job_started: list[Callable[[Job], Any]] = []
+        self.switched_in: list[Callable[[Job], Any]] = []
+        self.switched_out: list[Callable[[Job], Any]] = []
+        self.job_finished: list[Callable[[Job], Any]] = []
+
+    @staticmethod
+    def _methods(hook: object) -> list[tuple[str, Callable[[Job], Any]]]:
+        return [(ev, m) for ev in EVENTS if callable(m := getattr(hook, ev, None))]
+
+    def _rebuild(self) -> None:
+        for ev in EVENTS:
+            getattr(self, ev)[:] = [m for h in self.hooks for e, m in self._methods(h) if e == ev]
+
+    def add(self, hook: object) -> None:
+        """Register ``hook``; it must define at least one of the events."""
+        if not self._methods(hook):
+            raise TypeError(f"{hook!r} is not a hook: it defines none of {', '.join(EVENTS)}")
+        if all(h is not hook for h in self.hooks):
+            self.hooks.append(hook)
+            self._rebuild()
+
+    def remove(self, hook: object) -> bool:
+        """Unregister ``hook``; returns whether it was registered."""
+        kept = [h for h in self.hooks if h is not hook]
+        if len(kept) == len(self.hooks):
+            return False
+        self.hooks = kept
+        self._rebuild()
+        return True
+
+    def call(self, methods: list[Callable[[Job], Any]], job: Job) -> None:
+        """Call each method with ``job``; disable the hook of any that raises."""
+        for m in tuple(methods):
+            try:
+                m(job)
+            except Exception:
+                owner = next((h for h in self.hooks if any(m == hm for _, hm in self._methods(h))), m)
+                self.remove(owner)
+                logger.exception(
+                    "igogo hook %r raised in %s(%r) and was disabled",
+                    owner,
+                    getattr(m, "__name__", "?"),
+                    job,
+                )

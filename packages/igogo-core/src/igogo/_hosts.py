@@ -1,0 +1,251 @@
+"""Hosts drive the scheduler; plugins extend it.  Both are found lazily.
+
+The scheduler never owns the process.  When the first job starts, igogo asks
+the factories registered under the entry-point group ``igogo.hosts`` (the
+Jupyter host is one) whether they apply here; the first that returns a
+:class:`Host` drives the jobs.  Otherwise jobs run on the running asyncio loop
+(:class:`AsyncioHost`) or, with no loop, whenever regular code yields, sleeps or
+waits (:class:`BlockingHost`).  When the last job ends the host is released,
+so the next job finds the host that fits at that moment.
+
+Plugins (entry-point group ``igogo.plugins``) are activated at the same moment,
+once per process: each names an object with ``activate()`` and
+``deactivate()``.  A plugin that fails to load or activate is reported on the
+``igogo`` logger and skipped.  Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ._hooks import logger
+from ._hub import SCHED, Scheduler
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
+    from ._job import Job
+
+__all__ = [
+    "AsyncioHost",
+    "BlockingHost",
+    "Host",
+    "deactivate_plugin",
+    "drive_from_loop",
+    "ensure_host",
+    "plugins",
+]
+
+
+class Host:
+    """Drives ticks of the scheduler from some event source.
+
+    Subclasses override :meth:`wake` (tick no later than a monotonic time) and
+    :meth:`wake_threadsafe`; they may override :meth:`origin` (what a new job
+    records as where it came from) and :meth:`report_failure`.
+    """
+
+    interrupts_to_jobs = False
+    """Whether a Ctrl-C during a tick of this host lands in the running job."""
+
+    def __init__(self, thread_id: int | None = None) -> None:
+        self.thread_id = threading.get_ident() if thread_id is None else thread_id
+        self.sched: Scheduler | None = None
+
+    def attach(self, sched: Scheduler) -> None:
+        self.sched = sched
+
+    def detach(self) -> None:
+        self.sched = None
+
+    def wake(self, when: float) -> None:
+        """Tick no later than ``when`` (monotonic seconds); called on the owner thread."""
+
+    def wake_threadsafe(self) -> None:
+        """Tick soon; may be called from any thread."""
+
+    def origin(self) -> object:
+        """Where a job started now comes from; called in the starting thread."""
+        return None
+
+    def report_failure(self, job: Job[Any]) -> None:
+        """Show a failed job's exception; by default as a traceback on stderr."""
+        import traceback
+
+        exc = job._exception
+        assert exc is not None
+        print(f"igogo: {job!r} failed:", file=sys.stderr)
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+class BlockingHost(Host):
+    """For scripts: jobs run while regular code yields, sleeps or waits."""
+
+
+class AsyncioHost(Host):
+    """Runs one tick per loop callback, re-armed ``gap`` seconds after each tick.
+
+    Never a chain of ``call_soon``: the gap lets the loop block in ``select``
+    with the GIL released, so the loop's other work (and other threads) keep
+    their latency while jobs spin.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        thread_id: int | None = None,
+        gap: float = 0.001,
+        interrupts_to_jobs: bool = False,
+    ) -> None:
+        super().__init__(thread_id)
+        self.loop = loop
+        self.gap = gap
+        self.interrupts_to_jobs = interrupts_to_jobs
+        self._handle: asyncio.TimerHandle | None = None
+
+    def wake(self, when: float) -> None:
+        loop = self.loop
+        t = max(when, loop.time() + self.gap)
+        h = self._handle
+        if h is not None:
+            if h.when() <= t:
+                return
+            h.cancel()
+        self._handle = loop.call_at(t, self._tick)
+
+    def wake_threadsafe(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.wake, 0.0)
+
+    def detach(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        super().detach()
+
+    def _tick(self) -> None:
+        self._handle = None
+        sched = self.sched
+        if sched is None:
+            return
+        try:
+            sched.tick(interrupts_to_caller=not self.interrupts_to_jobs)
+        finally:
+            if self.sched is not None:
+                when = sched.next_deadline()
+                if when < math.inf:
+                    self.wake(when)
+
+
+_host_factories: list[Callable[[], Host | None]] | None = None
+_plugins: dict[str, Any] = {}
+_plugin_errors: dict[str, str] = {}
+
+
+def _load(group: str) -> list[tuple[str, Any]]:
+    from importlib.metadata import entry_points  # slow to import; needed once
+
+    loaded = []
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            loaded.append((ep.name, ep.load()))
+        except Exception as e:
+            _plugin_errors[ep.name] = f"failed to load: {e!r}"
+            logger.exception("igogo %s entry point %r failed to load", group, ep.name)
+    return loaded
+
+
+def _find_host() -> Host:
+    global _host_factories
+    if _host_factories is None:
+        _host_factories = [f for _, f in _load("igogo.hosts")]
+    for factory in _host_factories:
+        try:
+            host = factory()
+        except Exception:
+            logger.exception("igogo host factory %r failed; skipped", factory)
+            continue
+        if host is not None:
+            return host
+    loop = _running_loop()
+    return BlockingHost() if loop is None else AsyncioHost(loop)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    # Only a program that already imported asyncio can have a running loop.
+    if "asyncio" not in sys.modules:
+        return None
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _activate_plugins() -> None:
+    for name, plugin in _load("igogo.plugins"):
+        try:
+            plugin.activate()
+        except Exception as e:
+            _plugin_errors[name] = f"failed to activate: {e!r}"
+            logger.exception("igogo plugin %r failed to activate and is disabled", name)
+        else:
+            _plugins[name] = plugin
+
+
+def ensure_host(sched: Scheduler = SCHED) -> Host:
+    """The host driving ``sched``, attaching one (and the plugins) if there is none."""
+    host = sched.host
+    if host is None:
+        if not _plugins and not _plugin_errors:
+            _activate_plugins()
+        host = _find_host()
+        _attach(sched, host)
+    return host
+
+
+def _attach(sched: Scheduler, host: Host) -> None:
+    sched.host = host
+    sched.owner = host.thread_id
+    host.attach(sched)
+    when = sched.next_deadline()
+    if when < math.inf:
+        host.wake(when)
+
+
+def drive_from_loop(loop: asyncio.AbstractEventLoop, sched: Scheduler = SCHED) -> None:
+    """Make sure the jobs run while ``loop`` awaits them (for ``await job``)."""
+    host = sched.host
+    if isinstance(host, AsyncioHost) and host.loop is loop:
+        return
+    if host is not None and not isinstance(host, BlockingHost):
+        if isinstance(host, AsyncioHost) and (host.loop.is_closed() or not host.loop.is_running()):
+            host.detach()
+        else:
+            return
+    elif host is not None:
+        host.detach()
+    _attach(sched, AsyncioHost(loop))
+
+
+def plugins() -> dict[str, str]:
+    """The igogo plugins found and their status: ``active``, ``deactivated`` or an error."""
+    status = dict(_plugin_errors)
+    status.update((name, "active") for name in _plugins)
+    return status
+
+
+def deactivate_plugin(name: str) -> None:
+    """Deactivate an active plugin; it stays off for the rest of the process."""
+    if name not in _plugins:
+        known = ", ".join(sorted(_plugins)) or "none"
+        raise KeyError(f"no active igogo plugin named {name!r}; active plugins: {known}")
+    plugin = _plugins.pop(name)
+    _plugin_errors[name] = "deactivated"
+    plugin.deactivate()

@@ -1,0 +1,414 @@
+"""The scheduler: the one module that switches greenlets.
+
+Every job is a greenlet.  A job leaves the CPU only here, through one of two
+doors: :meth:`Scheduler.park` (wait for something; someone later calls
+:meth:`Scheduler.wake` with a value or an exception) and the slow path of
+:func:`yielder` (the time slice is over; go to the back of the ready queue).
+The hub is whatever greenlet calls :meth:`Scheduler.tick`: a host's loop
+callback between cells, or regular code that waits for jobs (the pump).
+
+Time is shared in ticks.  A tick fires due timers, then runs the ready jobs in
+FIFO order, each until its slice ends, all within one budget
+(``tick_budget``): a host then gets its loop back for a moment, so a kernel
+answers new cells while jobs spin.  The end of the running job's slice is the
+module global ``_deadline``; :func:`yielder` compares the clock against it and
+returns when there is time left, which is what makes it nearly free.  While no
+job exists ``_deadline`` is infinite, so regular code never leaves the fast
+path.
+
+Stopping is an exception (:class:`~igogo.Stop`) thrown where the job is parked,
+or at its next switch point if it is in the ready queue; nothing is ever
+interrupted between two switch points, except by a host's interrupt handler.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final
+
+from greenlet import getcurrent, greenlet
+
+from ._errors import Stop, WrongThreadError
+from ._hooks import Hooks, logger
+from ._interrupt import InterruptGuard
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._hosts import Host
+    from ._job import Job
+
+__all__ = ["SCHED", "Scheduler", "Timer", "expire_slice", "yielder"]
+
+_clock: Final = time.monotonic
+_deadline: float = math.inf
+"""End of the running party's time slice (monotonic seconds)."""
+
+
+def expire_slice() -> None:
+    """End the running party's slice: its next :func:`yielder` takes the slow path.
+
+    Safe inside a signal handler: it only stores a float.
+    """
+    global _deadline
+    _deadline = -math.inf
+
+
+def yielder() -> None:
+    """Let other jobs run if this job's time slice is over; otherwise return at once.
+
+    Call it as often as you like, even on every iteration of a tight loop: until
+    the slice ends it costs one clock read.  In regular code (not a job) it runs
+    one round of the jobs when the slice is over, and returns at once when no
+    job exists.
+    """
+    if _clock() < _deadline:
+        return
+    SCHED.yield_slow()
+
+
+class Timer:
+    """A callback due at a monotonic time; cancelling it is O(1)."""
+
+    __slots__ = ("callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[[], object]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    """Owns the ready queue, the timers and the switching; one per process."""
+
+    def __init__(self) -> None:
+        self.ready: deque[Job] = deque()
+        self.timers: list[tuple[float, int, Timer]] = []
+        self.live: dict[int, Job] = {}
+        self.history: deque[Job] = deque(maxlen=200)
+        self.current: Job | None = None
+        self.hooks = Hooks()
+        self.host: Host | None = None
+        self.owner: int | None = None
+        self.tick_budget = 0.015
+        self.interrupt_pending = False
+        self.interrupts = InterruptGuard(self)
+        self._seq = itertools.count()
+        self._hub: greenlet | None = None
+        self._in_tick = False
+        self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
+        self._wakeup = threading.Event()
+
+    # -- threads -----------------------------------------------------------------
+
+    def on_owner_thread(self) -> bool:
+        return self.owner is None or self.owner == threading.get_ident()
+
+    def call_soon_threadsafe(self, fn: Callable[..., object], *args: object) -> None:
+        """Run ``fn(*args)`` on the scheduler's thread at the start of the next tick."""
+        self._calls.append((fn, args))
+        self._wakeup.set()
+        host = self.host
+        if host is not None:
+            host.wake_threadsafe()
+
+    def check_thread(self, what: str) -> None:
+        if not self.on_owner_thread():
+            raise WrongThreadError(
+                f"{what} must be called on the thread that runs the jobs "
+                f"(thread id {self.owner}), not on thread {threading.get_ident()}"
+            )
+
+    # -- starting and finishing jobs ----------------------------------------------
+
+    def start(self, job: Job) -> None:
+        """Enter a new job in the ready queue (on the owner thread)."""
+        global _deadline
+        self.live[job.id] = job
+        if job.options.timeout is not None:
+            job._timeout_timer = self.call_at(
+                _clock() + job.options.timeout, lambda: self.stop(job, "timed out")
+            )
+        if self.hooks.job_started:
+            self.hooks.call(self.hooks.job_started, job)
+        self.wake(job)
+        if _deadline == math.inf:
+            _deadline = _clock() + self.tick_budget
+
+    def _finalize(self, job: Job) -> None:
+        global _deadline
+        job._greenlet = None
+        job._context = None
+        if job._timeout_timer is not None:
+            job._timeout_timer.cancel()
+            job._timeout_timer = None
+        self.live.pop(job.id, None)
+        self.history.append(job)
+        if self.hooks.job_finished:
+            self.hooks.call(self.hooks.job_finished, job)
+        host = self.host
+        if host is not None and job._exception is not None:
+            try:
+                host.report_failure(job)
+            except Exception:
+                logger.exception("igogo host %r failed to report %r", host, job)
+        waiters, job._waiters = job._waiters, []
+        for waiter in waiters:
+            self.wake(waiter)
+        callbacks, job._callbacks = job._callbacks, []
+        for cb in callbacks:
+            try:
+                cb(job)
+            except Exception:
+                logger.exception("done callback %r of %r raised", cb, job)
+        job._finished.set()
+        if not self.live and not self._calls:
+            _deadline = math.inf
+            if host is not None:
+                self.host = None
+                host.detach()
+
+    # -- the two doors ----------------------------------------------------------------
+
+    def park(self, state: str, cancel: Callable[[], object] | None = None) -> Any:
+        """Suspend the current job until :meth:`wake`; return the value it is woken with.
+
+        ``cancel`` undoes the registration the job waits on (a timer, a waiter
+        list) when the job is woken another way, for example by a stop.
+        """
+        job = self.current
+        assert job is not None and job._greenlet is getcurrent()
+        if job._stop_reason is not None:
+            if cancel is not None:
+                cancel()
+            raise Stop(job._stop_reason)
+        job._state = state
+        job._cancel = cancel
+        assert self._hub is not None
+        return self._hub.switch()
+
+    def park_in(self, waiters: list[Job], deadline: float = math.inf) -> None:
+        """Park the current job in ``waiters`` until someone wakes it or ``deadline`` passes.
+
+        The waker removes the job from ``waiters`` (or :meth:`wake` does it
+        through the cancel callback); a timed-out job wakes with no value.
+        """
+        job = self.current
+        assert job is not None
+        timer = self.call_at(deadline, lambda: self.wake(job)) if deadline < math.inf else None
+
+        def cancel() -> None:
+            if timer is not None:
+                timer.cancel()
+            if job in waiters:
+                waiters.remove(job)
+
+        waiters.append(job)
+        self.park("waiting", cancel)
+
+    def yield_now(self) -> None:
+        """Go to the back of the ready queue now, whatever the slice says."""
+        job = self.current
+        assert job is not None and job._greenlet is getcurrent()
+        if job._stop_reason is not None:
+            raise Stop(job._stop_reason)
+        self.ready.append(job)
+        assert self._hub is not None
+        self._hub.switch()
+
+    def yield_slow(self) -> None:
+        """The slow path of :func:`yielder`: the slice is over."""
+        global _deadline
+        job = self.current
+        if job is not None and job._greenlet is getcurrent():
+            self.yield_now()
+            return
+        if not self.live:
+            _deadline = math.inf
+        elif not self._in_tick and self.on_owner_thread():
+            self.tick(interrupts_to_caller=True)
+
+    def wake(self, job: Job, value: object = None, exc: BaseException | None = None) -> None:
+        """Make a parked (or new) job ready; it resumes with ``value`` or raises ``exc``."""
+        cancel = job._cancel
+        if cancel is not None:
+            job._cancel = None
+            cancel()
+        job._send_value = value
+        job._send_exc = exc
+        if job._paused and exc is None:
+            job._held = True
+            return
+        if job._state != "pending":
+            job._state = "running"
+        self.ready.append(job)
+        if not self._in_tick and self.host is not None:
+            self.host.wake(0.0)
+
+    def stop(self, job: Job, reason: str = "stopped") -> bool:
+        """Stop ``job`` with :class:`Stop`; returns False if it had already ended."""
+        if job._outcome is not None:
+            return False
+        if not self.on_owner_thread():
+            self.call_soon_threadsafe(self.stop, job, reason)
+            return True
+        if job._stop_reason is None:
+            job._stop_reason = reason
+        if job is self.current and job._greenlet is getcurrent():
+            raise Stop(job._stop_reason)
+        job._paused = False
+        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
+            job._held = False
+            self.wake(job, exc=Stop(job._stop_reason))
+        elif job._send_exc is None:
+            job._send_exc = Stop(job._stop_reason)  # already in the ready queue
+        return True
+
+    def pause(self, job: Job) -> None:
+        job._paused = True
+        if job is self.current and job._greenlet is getcurrent():
+            job._held = True
+            self.park("paused")
+
+    def resume(self, job: Job) -> None:
+        job._paused = False
+        if job._held:
+            job._held = False
+            self.wake(job, job._send_value, job._send_exc)
+
+    # -- timers --------------------------------------------------------------------------
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        timer = Timer(when, callback)
+        heapq.heappush(self.timers, (when, next(self._seq), timer))
+        if not self._in_tick and self.host is not None:
+            self.host.wake(when)
+        return timer
+
+    def next_deadline(self) -> float:
+        """When the next tick is due: now if jobs are ready, else the next timer."""
+        if self.ready or self._calls:
+            return 0.0
+        timers = self.timers
+        while timers and timers[0][2].cancelled:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else math.inf
+
+    # -- ticks ------------------------------------------------------------------------------
+
+    def tick(self, interrupts_to_caller: bool = False) -> None:
+        """Run due timers, then ready jobs for at most ``tick_budget`` seconds."""
+        global _deadline
+        if self._in_tick:
+            return
+        self._in_tick = True
+        self._hub = hub = getcurrent()
+        ready = self.ready
+        guard = self.interrupts.install(to_caller=interrupts_to_caller)
+        try:
+            calls = self._calls
+            while calls:
+                fn, args = calls.popleft()
+                fn(*args)
+            now = _clock()
+            timers = self.timers
+            while timers and timers[0][0] <= now:
+                timer = heapq.heappop(timers)[2]
+                if not timer.cancelled:
+                    timer.callback()
+            n = len(ready)
+            if not n:
+                return
+            budget = self.tick_budget
+            end = now + budget
+            share = budget / n
+            while ready:
+                job = ready.popleft()
+                if job._paused and job._send_exc is None:
+                    job._held = True
+                    continue
+                d = now + share
+                _deadline = -math.inf if job._stop_reason else (d if d < end else end)
+                self._step(job, hub)
+                if self.interrupt_pending and interrupts_to_caller:
+                    self.interrupt_pending = False
+                    raise KeyboardInterrupt
+                now = _clock()
+                if now >= end:
+                    break
+        finally:
+            if guard:
+                self.interrupts.restore()
+            self._in_tick = False
+            self.current = None
+            _deadline = _clock() + self.tick_budget if self.live else math.inf
+
+    def _step(self, job: Job, hub: greenlet) -> None:
+        g = job._greenlet
+        exc = job._send_exc
+        value = job._send_value
+        job._send_exc = job._send_value = None
+        if g is None:
+            if exc is not None:  # stopped before it ever ran
+                job._set_outcome(exc)
+                self._finalize(job)
+                return
+            g = job._greenlet = greenlet(job._run, hub)
+            g.gr_context = job._context
+        elif g.parent is not hub:
+            g.parent = hub
+        self.current = job
+        job._state = "running"
+        hooks = self.hooks
+        if hooks.switched_in:
+            hooks.call(hooks.switched_in, job)
+        try:
+            if exc is None:
+                g.switch(value)
+            else:
+                g.throw(exc)
+        finally:
+            self.current = None
+            if hooks.switched_out:
+                hooks.call(hooks.switched_out, job)
+        if g.dead:
+            self._finalize(job)
+
+    # -- regular code waiting ---------------------------------------------------------------
+
+    def pump(self, until: Callable[[], bool], deadline: float = math.inf) -> bool:
+        """Run jobs from regular code until ``until()`` is true or ``deadline`` passes.
+
+        Returns ``until()``.  Between ticks with nothing ready it sleeps until the
+        next timer, or until another thread hands work over.
+        """
+        if self._in_tick:
+            raise RuntimeError(
+                "cannot wait for igogo jobs inside a hook or a done callback; "
+                "use add_done_callback() to react to a job's end instead"
+            )
+        self.check_thread("waiting for jobs")
+        while not until():
+            self.tick(interrupts_to_caller=True)
+            if until():
+                return True
+            now = _clock()
+            if now >= deadline:
+                return False
+            if self.ready or self._calls:
+                continue
+            wait = min(self.next_deadline(), deadline) - now
+            self._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
+            self._wakeup.clear()
+        return True
+
+
+SCHED: Final = Scheduler()

@@ -1,0 +1,260 @@
+"""The :class:`Job`: a running function, used like a future."""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+from greenlet import GreenletExit, getcurrent
+
+from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError
+from ._hub import SCHED
+
+if TYPE_CHECKING:
+    from greenlet import greenlet
+
+    from ._hub import Timer
+    from ._options import JobOptions
+
+__all__ = ["STATES", "Job", "current_job"]
+
+T = TypeVar("T")
+
+STATES: Final = (
+    "pending",
+    "running",
+    "sleeping",
+    "waiting",
+    "paused",
+    "done",
+    "failed",
+    "stopped",
+    "timed out",
+)
+_ids = itertools.count(1)
+
+
+def current_job() -> Job[Any] | None:
+    """The job whose code is running now, or None in regular code."""
+    job = SCHED.current
+    if job is not None and job._greenlet is getcurrent():
+        return job
+    return None
+
+
+class Job(Generic[T]):
+    """One run of a function as a cooperative job.
+
+    It behaves like a future: :meth:`result`, :meth:`exception`, :meth:`done`,
+    :meth:`add_done_callback`, and ``await job`` in asyncio code.  It can be
+    stopped, paused and resumed from anywhere, including from other jobs.
+    ``state`` is one of :data:`STATES`; ``origin`` tells where it was started
+    (a cell number in a notebook).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        options: JobOptions,
+        origin: object = None,
+    ) -> None:
+        self.id: int = next(_ids)
+        self.name: str = options.name or getattr(fn, "__name__", None) or f"job-{self.id}"
+        self.options = options
+        self.origin = origin
+        self.function = fn
+        self.started_at = time.time()
+        self.ended_at: float | None = None
+        self.host_data: dict[str, Any] = {}
+        """Free space for hosts and integrations, keyed by their package name."""
+        self._args: tuple[Any, ...] | None = args
+        self._kwargs: dict[str, Any] | None = kwargs
+        self._context: contextvars.Context | None = contextvars.copy_context()
+        self._greenlet: greenlet | None = None
+        self._state = "pending"
+        self._outcome: str | None = None
+        self._result: Any = None
+        self._exception: BaseException | None = None
+        self._stop_reason: str | None = None
+        self._send_value: Any = None
+        self._send_exc: BaseException | None = None
+        self._cancel: Callable[[], object] | None = None
+        self._paused = False
+        self._held = False
+        self._timeout_timer: Timer | None = None
+        self._waiters: list[Job[Any]] = []
+        self._callbacks: list[Callable[[Job[T]], object]] = []
+        self._finished = threading.Event()
+
+    # -- inside the greenlet -----------------------------------------------------------
+
+    def _run(self, _: object = None) -> None:
+        fn, args, kwargs = self.function, self._args or (), self._kwargs or {}
+        self._args = self._kwargs = None
+        try:
+            result = fn(*args, **kwargs)
+        except Stop as e:
+            self._set_outcome(e)
+        except GreenletExit:
+            self._set_outcome(Stop())
+            raise
+        except BaseException as e:  # kept on the job and reported, never lost
+            self._set_outcome(e)
+        else:
+            if self._stop_reason is not None:
+                self._set_outcome(Stop(self._stop_reason))
+            else:
+                self._result = result
+                self._set_outcome(None)
+
+    def _set_outcome(self, exc: BaseException | None) -> None:
+        if exc is None:
+            self._outcome = "done"
+        elif isinstance(exc, Stop):
+            reason = self._stop_reason or exc.reason
+            self._outcome = "timed out" if reason == "timed out" else "stopped"
+        else:
+            self._outcome = "failed"
+            self._exception = exc
+        self._state = self._outcome
+        self.ended_at = time.time()
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """pending, running, sleeping, waiting, paused, done, failed, stopped or timed out."""
+        if self._outcome is None and self._paused:
+            return "paused"
+        return self._state
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the job started, up to its end."""
+        return (self.ended_at or time.time()) - self.started_at
+
+    def done(self) -> bool:
+        """Whether the job has ended, in any way."""
+        return self._outcome is not None
+
+    def stopped(self) -> bool:
+        """Whether the job ended by a stop or a timeout."""
+        return self._outcome in ("stopped", "timed out")
+
+    # -- control -------------------------------------------------------------------------
+
+    def stop(self) -> bool:
+        """Stop the job: :class:`~igogo.Stop` is raised where it waits or at its next yield.
+
+        Returns False if the job had already ended.  Called by the job on itself,
+        it raises at once and does not return.
+        """
+        return SCHED.stop(self)
+
+    def pause(self) -> None:
+        """Hold the job at its next switch point until :meth:`resume`."""
+        if self._outcome is None:
+            if SCHED.on_owner_thread():
+                SCHED.pause(self)
+            else:
+                SCHED.call_soon_threadsafe(SCHED.pause, self)
+
+    def resume(self) -> None:
+        """Let a paused job run again."""
+        if SCHED.on_owner_thread():
+            SCHED.resume(self)
+        else:
+            SCHED.call_soon_threadsafe(SCHED.resume, self)
+
+    # -- the future -------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the job ends or ``timeout`` seconds pass; returns :meth:`done`.
+
+        Inside a job this parks the caller; in regular code it runs the other
+        jobs meanwhile.
+        """
+        if self._outcome is not None:
+            return True
+        deadline = _deadline_after(timeout)
+        me = current_job()
+        if me is None:
+            if not SCHED.on_owner_thread():
+                return self._finished.wait(None if timeout is None else max(timeout, 0.0))
+            return SCHED.pump(self.done, deadline)
+        if me is self:
+            raise DeadlockError(f"{self!r} cannot wait for itself; it would never end")
+        SCHED.park_in(self._waiters, deadline)
+        return self._outcome is not None
+
+    def result(self, timeout: float | None = None) -> T:
+        """The function's return value, waiting up to ``timeout`` seconds for it.
+
+        Raises the job's exception if it failed, :class:`~igogo.StoppedError` if it
+        was stopped (:class:`~igogo.JobTimeoutError` if it timed out), and
+        ``TimeoutError`` if it is still running after ``timeout``.
+        """
+        if not self.wait(timeout):
+            raise TimeoutError(f"{self!r} is still {self.state} after {timeout} s")
+        exc = self.exception()
+        if exc is not None:
+            raise exc
+        return self._result  # type: ignore[no-any-return]
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The exception the job failed with, or None if it returned normally."""
+        if not self.wait(timeout):
+            raise TimeoutError(f"{self!r} is still {self.state} after {timeout} s")
+        if self._outcome == "timed out":
+            raise JobTimeoutError(
+                f"{self!r} was stopped after its timeout of {self.options.timeout} s"
+            )
+        if self._outcome == "stopped":
+            raise StoppedError(f"{self!r} was stopped, so it has no result")
+        return self._exception
+
+    def add_done_callback(self, fn: Callable[[Job[T]], object]) -> None:
+        """Call ``fn(job)`` on the scheduler's thread when the job ends (now if it has)."""
+        if self._outcome is None:
+            self._callbacks.append(fn)
+        else:
+            fn(self)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if self._outcome is None:
+            import asyncio
+
+            from ._hosts import drive_from_loop
+
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[None] = loop.create_future()
+
+            def done(_: Job[T]) -> None:
+                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(None))
+
+            if SCHED.on_owner_thread():
+                self.add_done_callback(done)
+                drive_from_loop(loop)
+            else:
+                SCHED.call_soon_threadsafe(self.add_done_callback, done)
+            yield from fut
+        return self.result()
+
+    def __repr__(self) -> str:
+        where = "" if self.origin is None else f" from {self.origin}"
+        return f"<igogo.Job #{self.id} {self.name!r}{where} {self.state}>"
+
+
+def _deadline_after(timeout: float | None) -> float:
+    if timeout is None:
+        return math.inf
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or math.isnan(timeout):
+        raise ValueError(f"timeout={timeout!r}: must be a number of seconds or None")
+    return time.monotonic() + timeout
