@@ -37,8 +37,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _start(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
-           options: JobOptions) -> Job[T]:
+def _start(
+    fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], options: JobOptions
+) -> Job[T]:
     host = ensure_host()
     job = Job(fn, args, kwargs, options, host.origin())
     if SCHED.on_owner_thread():
@@ -57,9 +58,12 @@ class JobFunction(Generic[P, T]):
         import inspect  # costly to import, needed only when decorating
 
         kind = (
-            "an async def (coroutine) function" if inspect.iscoroutinefunction(fn)
-            else "an async generator function" if inspect.isasyncgenfunction(fn)
-            else "a generator function" if inspect.isgeneratorfunction(fn)
+            "an async def (coroutine) function"
+            if inspect.iscoroutinefunction(fn)
+            else "an async generator function"
+            if inspect.isasyncgenfunction(fn)
+            else "a generator function"
+            if inspect.isgeneratorfunction(fn)
             else None
         )
         if kind is not None:
@@ -213,8 +217,10 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     stopped, their ``finally`` blocks run, and ``KeyboardInterrupt`` propagates.
     """
     if current_job() is not None:
-        raise RuntimeError("igogo.run() drives the jobs from a script and cannot run in a job; "
-                           "call the job function directly to start a job from a job")
+        raise RuntimeError(
+            "igogo.run() drives the jobs from a script and cannot run in a job; "
+            "call the job function directly to start a job from a job"
+        )
     main = _start(fn, args, kwargs, JobOptions())
     try:
         wait_all()
@@ -233,13 +239,19 @@ class JobList(list[Job[Any]]):
             return "no igogo jobs"
         rows = [("id", "name", "origin", "state", "elapsed")]
         rows += [
-            (str(j.id), j.name, "" if j.origin is None else str(j.origin), j.state,
-             f"{j.elapsed:.1f}s")
+            (
+                str(j.id),
+                j.name,
+                "" if j.origin is None else str(j.origin),
+                j.state,
+                f"{j.elapsed:.1f}s",
+            )
             for j in self
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                         for r in rows)
+        return "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        )
 
 
 def jobs() -> JobList:
@@ -257,8 +269,12 @@ def configure(*, tick_budget: float | None = None) -> dict[str, float]:
     control back; also the slice regular code keeps between rounds.
     """
     if tick_budget is not None:
-        if (isinstance(tick_budget, bool) or not isinstance(tick_budget, int | float)
-                or not math.isfinite(tick_budget) or tick_budget <= 0):
+        if (
+            isinstance(tick_budget, bool)
+            or not isinstance(tick_budget, int | float)
+            or not math.isfinite(tick_budget)
+            or tick_budget <= 0
+        ):
             raise ValueError(f"tick_budget={tick_budget!r}: must be a positive number of seconds")
         SCHED.tick_budget = float(tick_budget)
     return {"tick_budget": SCHED.tick_budget}

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-class Stop(BaseException):  # noqa: N818 - it is a signal, not an error
+class Stop(BaseException):
     """Raised inside a job that is being stopped.
 
     It derives from ``BaseException`` so that ``except Exception`` in user code

@@ -33,14 +33,18 @@ class Hooks:
 
     def __init__(self) -> None:
         self.hooks: list[object] = []
-        self.job_started: list[Callable[[Job], Any]] = []
-        self.switched_in: list[Callable[[Job], Any]] = []
-        self.switched_out: list[Callable[[Job], Any]] = []
-        self.job_finished: list[Callable[[Job], Any]] = []
+        self.job_started: list[Callable[[Job[Any]], Any]] = []
+        self.switched_in: list[Callable[[Job[Any]], Any]] = []
+        self.switched_out: list[Callable[[Job[Any]], Any]] = []
+        self.job_finished: list[Callable[[Job[Any]], Any]] = []
 
     @staticmethod
-    def _methods(hook: object) -> list[tuple[str, Callable[[Job], Any]]]:
+    def _methods(hook: object) -> list[tuple[str, Callable[[Job[Any]], Any]]]:
         return [(ev, m) for ev in EVENTS if callable(m := getattr(hook, ev, None))]
+
+    @classmethod
+    def _bound(cls, hook: object) -> list[tuple[Callable[[Job[Any]], Any]]]:
+        return [(m,) for _, m in cls._methods(hook)]
 
     def _rebuild(self) -> None:
         for ev in EVENTS:
@@ -63,13 +67,13 @@ class Hooks:
         self._rebuild()
         return True
 
-    def call(self, methods: list[Callable[[Job], Any]], job: Job) -> None:
+    def call(self, methods: list[Callable[[Job[Any]], Any]], job: Job[Any]) -> None:
         """Call each method with ``job``; disable the hook of any that raises."""
         for m in tuple(methods):
             try:
                 m(job)
             except Exception:
-                owner = next((h for h in self.hooks if any(m == hm for _, hm in self._methods(h))), m)
+                owner = next((h for h in self.hooks if (m,) in self._bound(h)), m)
                 self.remove(owner)
                 logger.exception(
                     "igogo hook %r raised in %s(%r) and was disabled",

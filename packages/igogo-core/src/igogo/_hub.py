@@ -90,11 +90,11 @@ class Scheduler:
     """Owns the ready queue, the timers and the switching; one per process."""
 
     def __init__(self) -> None:
-        self.ready: deque[Job] = deque()
+        self.ready: deque[Job[Any]] = deque()
         self.timers: list[tuple[float, int, Timer]] = []
-        self.live: dict[int, Job] = {}
-        self.history: deque[Job] = deque(maxlen=200)
-        self.current: Job | None = None
+        self.live: dict[int, Job[Any]] = {}
+        self.history: deque[Job[Any]] = deque(maxlen=200)
+        self.current: Job[Any] | None = None
         self.hooks = Hooks()
         self.host: Host | None = None
         self.owner: int | None = None
@@ -129,7 +129,7 @@ class Scheduler:
 
     # -- starting and finishing jobs ----------------------------------------------
 
-    def start(self, job: Job) -> None:
+    def start(self, job: Job[Any]) -> None:
         """Enter a new job in the ready queue (on the owner thread)."""
         global _deadline
         self.live[job.id] = job
@@ -143,7 +143,7 @@ class Scheduler:
         if _deadline == math.inf:
             _deadline = _clock() + self.tick_budget
 
-    def _finalize(self, job: Job) -> None:
+    def _finalize(self, job: Job[Any]) -> None:
         global _deadline
         job._greenlet = None
         job._context = None
@@ -195,7 +195,7 @@ class Scheduler:
         assert self._hub is not None
         return self._hub.switch()
 
-    def park_in(self, waiters: list[Job], deadline: float = math.inf) -> None:
+    def park_in(self, waiters: list[Job[Any]], deadline: float = math.inf) -> None:
         """Park the current job in ``waiters`` until someone wakes it or ``deadline`` passes.
 
         The waker removes the job from ``waiters`` (or :meth:`wake` does it
@@ -236,7 +236,7 @@ class Scheduler:
         elif not self._in_tick and self.on_owner_thread():
             self.tick(interrupts_to_caller=True)
 
-    def wake(self, job: Job, value: object = None, exc: BaseException | None = None) -> None:
+    def wake(self, job: Job[Any], value: object = None, exc: BaseException | None = None) -> None:
         """Make a parked (or new) job ready; it resumes with ``value`` or raises ``exc``."""
         cancel = job._cancel
         if cancel is not None:
@@ -253,7 +253,7 @@ class Scheduler:
         if not self._in_tick and self.host is not None:
             self.host.wake(0.0)
 
-    def stop(self, job: Job, reason: str = "stopped") -> bool:
+    def stop(self, job: Job[Any], reason: str = "stopped") -> bool:
         """Stop ``job`` with :class:`Stop`; returns False if it had already ended."""
         if job._outcome is not None:
             return False
@@ -272,13 +272,13 @@ class Scheduler:
             job._send_exc = Stop(job._stop_reason)  # already in the ready queue
         return True
 
-    def pause(self, job: Job) -> None:
+    def pause(self, job: Job[Any]) -> None:
         job._paused = True
         if job is self.current and job._greenlet is getcurrent():
             job._held = True
             self.park("paused")
 
-    def resume(self, job: Job) -> None:
+    def resume(self, job: Job[Any]) -> None:
         job._paused = False
         if job._held:
             job._held = False
@@ -351,7 +351,7 @@ class Scheduler:
             self.current = None
             _deadline = _clock() + self.tick_budget if self.live else math.inf
 
-    def _step(self, job: Job, hub: greenlet) -> None:
+    def _step(self, job: Job[Any], hub: greenlet) -> None:
         g = job._greenlet
         exc = job._send_exc
         value = job._send_value

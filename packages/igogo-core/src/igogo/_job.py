@@ -237,7 +237,7 @@ class Job(Generic[T]):
             fut: asyncio.Future[None] = loop.create_future()
 
             def done(_: Job[T]) -> None:
-                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(None))
+                loop.call_soon_threadsafe(_resolve, fut)
 
             if SCHED.on_owner_thread():
                 self.add_done_callback(done)
@@ -250,6 +250,11 @@ class Job(Generic[T]):
     def __repr__(self) -> str:
         where = "" if self.origin is None else f" from {self.origin}"
         return f"<igogo.Job #{self.id} {self.name!r}{where} {self.state}>"
+
+
+def _resolve(fut: Any) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def _deadline_after(timeout: float | None) -> float:

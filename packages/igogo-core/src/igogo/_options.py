@@ -32,7 +32,8 @@ class JobOptions:
             raise ValueError(f"name={self.name!r}: a job name must be a non-empty string or None")
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r}: allowed kinds are {', '.join(map(repr, KINDS))}")
-        if isinstance(self.displays, bool) or not isinstance(self.displays, int) or self.displays < 1:
+        d = self.displays
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
             raise ValueError(f"displays={self.displays!r}: displays must be an integer >= 1")
         for flag in ("warn_rewrite", "auto_display_figures"):
             if not isinstance(getattr(self, flag), bool):
@@ -41,7 +42,7 @@ class JobOptions:
         if t is not None and (
             isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= 0
         ):
-            raise ValueError(f"timeout={t!r}: a timeout must be a positive number of seconds or None")
+            raise ValueError(f"timeout={t!r}: must be a positive number of seconds, or None")
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> JobOptions:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._hub import SCHED
 from ._job import _deadline_after, current_job
@@ -26,7 +26,7 @@ __all__ = ["Event", "Queue"]
 T = TypeVar("T")
 
 
-def _wait_until(ready: Callable[[], bool], waiters: list[Job], timeout: float | None) -> bool:
+def _wait_until(ready: Callable[[], bool], waiters: list[Job[Any]], timeout: float | None) -> bool:
     """Wait until ``ready()``; returns False if ``timeout`` passed first."""
     if ready():
         return True
@@ -45,7 +45,7 @@ class Event:
 
     def __init__(self) -> None:
         self._flag = False
-        self._waiters: list[Job] = []
+        self._waiters: list[Job[Any]] = []
 
     def is_set(self) -> bool:
         return self._flag
@@ -83,8 +83,8 @@ class Queue(Generic[T]):
             raise ValueError(f"maxsize={maxsize!r}: must be an integer >= 0 (0 = unbounded)")
         self.maxsize = maxsize
         self._items: deque[T] = deque()
-        self._getters: list[Job] = []
-        self._putters: list[Job] = []
+        self._getters: list[Job[Any]] = []
+        self._putters: list[Job[Any]] = []
 
     def qsize(self) -> int:
         return len(self._items)
@@ -98,7 +98,7 @@ class Queue(Generic[T]):
         return 0 < self.maxsize <= len(self._items)
 
     @staticmethod
-    def _wake_one(waiters: list[Job]) -> None:
+    def _wake_one(waiters: list[Job[Any]]) -> None:
         if waiters:
             SCHED.wake(waiters.pop(0))
 
@@ -131,4 +131,3 @@ class Queue(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<igogo.Queue {len(self._items)}/{self.maxsize or 'inf'} items>"
-
