@@ -12,7 +12,9 @@ from ._api import (
     JobFunction,
     JobList,
     add_hook,
+    clear_output,
     configure,
+    display,
     job,
     jobs,
     remove_hook,
@@ -42,6 +44,24 @@ from ._sync import Event, Queue
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext igogo``: the magics live in igogo-jupyter, imported only now."""
+    try:
+        import igogo_jupyter
+    except ImportError as e:
+        raise ImportError(
+            "%load_ext igogo needs the igogo-jupyter package: pip install igogo-jupyter"
+        ) from e
+    igogo_jupyter.load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext igogo``: undo what loading did."""
+    import igogo_jupyter
+
+    igogo_jupyter.unload_ipython_extension(ipython)
+
 __all__ = [
     "KINDS",
     "STATES",
@@ -63,9 +83,11 @@ __all__ = [
     "WrongThreadError",
     "__version__",
     "add_hook",
+    "clear_output",
     "configure",
     "current_job",
     "deactivate_plugin",
+    "display",
     "job",
     "jobs",
     "plugins",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._errors import NotInJobError
-from ._hosts import ensure_host
+from ._hosts import Host, ensure_host
 from ._hub import SCHED
 from ._job import Job, _deadline_after, current_job
 from ._options import JobOptions
@@ -19,7 +19,9 @@ __all__ = [
     "JobFunction",
     "JobList",
     "add_hook",
+    "clear_output",
     "configure",
+    "display",
     "job",
     "jobs",
     "remove_hook",
@@ -41,7 +43,8 @@ def _start(
     fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], options: JobOptions
 ) -> Job[T]:
     host = ensure_host()
-    job = Job(fn, args, kwargs, options, host.origin())
+    job = Job(fn, args, kwargs, options)
+    host.adopt(job)
     if SCHED.on_owner_thread():
         SCHED.start(job)
     else:
@@ -278,6 +281,23 @@ def configure(*, tick_budget: float | None = None) -> dict[str, float]:
             raise ValueError(f"tick_budget={tick_budget!r}: must be a positive number of seconds")
         SCHED.tick_budget = float(tick_budget)
     return {"tick_budget": SCHED.tick_budget}
+
+
+def display(*objs: Any, **kwargs: Any) -> None:
+    """Show objects in the current job's own output (its cell in a notebook).
+
+    A job started with ``displays=N`` has N display slots that successive calls
+    update in place.  Outside a job, and without a display host, this is
+    IPython's ``display`` (or ``print`` without IPython).
+    """
+    host = SCHED.host or Host()
+    host.display(current_job(), objs, kwargs)
+
+
+def clear_output(wait: bool = False) -> None:
+    """Clear the current job's output (or, outside a job, the running cell's, as IPython does)."""
+    host = SCHED.host or Host()
+    host.clear_output(current_job(), wait)
 
 
 def add_hook(hook: object) -> None:

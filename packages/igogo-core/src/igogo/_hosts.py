@@ -16,6 +16,7 @@ once per process: each names an object with ``activate()`` and
 
 from __future__ import annotations
 
+import contextvars
 import math
 import sys
 import threading
@@ -68,9 +69,24 @@ class Host:
     def wake_threadsafe(self) -> None:
         """Tick soon; may be called from any thread."""
 
-    def origin(self) -> object:
-        """Where a job started now comes from; called in the starting thread."""
-        return None
+    def adopt(self, job: Job[Any]) -> None:
+        """Record where a new job comes from (``job.origin``); called in the starting thread."""
+
+    def display(self, job: Job[Any] | None, objs: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Show ``objs`` for ``job`` (None: regular code); by default as IPython or print would."""
+        if "IPython" in sys.modules:
+            from IPython.display import display
+
+            display(*objs, **kwargs)
+        else:
+            print(*objs)
+
+    def clear_output(self, job: Job[Any] | None, wait: bool) -> None:
+        """Clear what ``job`` (None: regular code) has shown; by default only under IPython."""
+        if "IPython" in sys.modules:
+            from IPython.display import clear_output
+
+            clear_output(wait=wait)
 
     def report_failure(self, job: Job[Any]) -> None:
         """Show a failed job's exception; by default as a traceback on stderr."""
@@ -107,6 +123,9 @@ class AsyncioHost(Host):
         self.gap = gap
         self.interrupts_to_jobs = interrupts_to_jobs
         self._handle: asyncio.TimerHandle | None = None
+        # Ticks run in a context of their own, not in a copy of whichever
+        # context happened to arm them: jobs carry their own contexts.
+        self._context = contextvars.Context()
 
     def wake(self, when: float) -> None:
         loop = self.loop
@@ -116,7 +135,7 @@ class AsyncioHost(Host):
             if h.when() <= t:
                 return
             h.cancel()
-        self._handle = loop.call_at(t, self._tick)
+        self._handle = loop.call_at(t, self._tick, context=self._context)
 
     def wake_threadsafe(self) -> None:
         if not self.loop.is_closed():

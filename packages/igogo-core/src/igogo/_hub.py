@@ -146,7 +146,6 @@ class Scheduler:
     def _finalize(self, job: Job[Any]) -> None:
         global _deadline
         job._greenlet = None
-        job._context = None
         if job._timeout_timer is not None:
             job._timeout_timer.cancel()
             job._timeout_timer = None

@@ -63,12 +63,12 @@ class Job(Generic[T]):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         options: JobOptions,
-        origin: object = None,
     ) -> None:
         self.id: int = next(_ids)
         self.name: str = options.name or getattr(fn, "__name__", None) or f"job-{self.id}"
         self.options = options
-        self.origin = origin
+        self.origin: object = None
+        """Where the job was started: the cell number in a notebook, else None."""
         self.function = fn
         self.started_at = time.time()
         self.ended_at: float | None = None
@@ -76,7 +76,7 @@ class Job(Generic[T]):
         """Free space for hosts and integrations, keyed by their package name."""
         self._args: tuple[Any, ...] | None = args
         self._kwargs: dict[str, Any] | None = kwargs
-        self._context: contextvars.Context | None = contextvars.copy_context()
+        self._context = contextvars.copy_context()
         self._greenlet: greenlet | None = None
         self._state = "pending"
         self._outcome: str | None = None
@@ -226,6 +226,14 @@ class Job(Generic[T]):
             self._callbacks.append(fn)
         else:
             fn(self)
+
+    def run_in_context(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn(*args)`` in the job's context (the one copied where it started).
+
+        For hosts and integrations acting for the job from outside its greenlet,
+        for example to send output on behalf of a job that has ended.
+        """
+        return self._context.run(fn, *args)
 
     def __await__(self) -> Generator[Any, None, T]:
         if self._outcome is None:

@@ -1,0 +1,143 @@
+"""The kernel host: jobs run on the kernel's own event loop, output goes to their cells.
+
+igogo finds this host through the ``igogo.hosts`` entry point when the first
+job starts inside an ipykernel.  It is igogo's :class:`~igogo.AsyncioHost` on
+the loop of the kernel's main thread: one tick per loop callback, re-armed
+about a millisecond after each tick, so the kernel keeps answering requests
+while jobs spin.  Jobs started from another thread (an ipykernel 7 subshell)
+are handed to the main thread by the core.
+
+Each job records the header of the request (the cell) that started it.  Its
+prints reach that cell by themselves, through the context the job runs in; on
+ipykernel 6 the host also re-addresses displays while the job runs (see
+:mod:`igogo_jupyter._kernel`).  A Ctrl-C (kernel interrupt) while the kernel is
+idle lands in the job that holds the CPU.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import igogo
+
+from ._kernel import Header, KernelBridge
+
+if TYPE_CHECKING:
+    from igogo import Job
+
+__all__ = ["JupyterHost", "find_host"]
+
+_KEY = "igogo_jupyter"
+
+
+def find_host() -> JupyterHost | None:
+    """Entry point for ``igogo.hosts``: the host if this process is a kernel."""
+    bridge = KernelBridge.current()
+    return None if bridge is None else JupyterHost(bridge)
+
+
+class JobOutput:
+    """What the host keeps for one job: its cell's header and its display slots."""
+
+    __slots__ = ("header", "next_slot", "shown", "slot_ids", "warned")
+
+    def __init__(self, header: Header, slots: int, job_id: int) -> None:
+        self.header = header
+        self.slot_ids = [f"igogo-{job_id}-{i}-{time.time_ns()}" for i in range(slots)]
+        self.shown = [False] * slots
+        self.next_slot = 0
+        self.warned = False
+
+
+def job_output(job: Job[Any]) -> JobOutput | None:
+    out: JobOutput | None = job.host_data.get(_KEY)
+    return out
+
+
+class JupyterHost(igogo.AsyncioHost):
+    """Drives igogo's jobs from the kernel's loop and routes their output."""
+
+    def __init__(self, bridge: KernelBridge) -> None:
+        super().__init__(bridge.loop, thread_id=bridge.main_thread_id, interrupts_to_jobs=True)
+        self.bridge = bridge
+        self._saved: Any = None
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def attach(self, sched: Any) -> None:
+        super().attach(sched)
+        if self.bridge.global_display_parents:
+            igogo.add_hook(self)
+
+    def detach(self) -> None:
+        igogo.remove_hook(self)
+        super().detach()
+
+    def adopt(self, job: Job[Any]) -> None:
+        job.origin = self.bridge.execution_count()
+        header = self.bridge.parent_header()
+        job.host_data[_KEY] = JobOutput(header, job.options.displays, job.id)
+
+    # hooks, registered on ipykernel 6 only
+    def switched_in(self, job: Job[Any]) -> None:
+        out = job_output(job)
+        if out is not None:
+            self._saved = self.bridge.enter(out.header)
+
+    def switched_out(self, job: Job[Any]) -> None:
+        self.bridge.leave(self._saved)
+        self._saved = None
+
+    # -- output on behalf of a job ------------------------------------------------------------
+
+    def for_job(self, job: Job[Any], fn: Any, *args: Any) -> Any:
+        """Run ``fn`` so that what it prints or displays goes to ``job``'s cell."""
+        out = job_output(job)
+        if out is None:
+            return fn(*args)
+        if igogo.current_job() is job:  # already inside the job: all is addressed
+            return fn(*args)
+        return job.run_in_context(self.bridge.run_for, out.header, fn, *args)
+
+    def report_failure(self, job: Job[Any]) -> None:
+        exc = job._exception
+        assert exc is not None
+        self.for_job(job, self.bridge.show_traceback, exc)
+
+    def display(self, job: Job[Any] | None, objs: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from IPython.display import display, update_display
+
+        out = None if job is None else job_output(job)
+        if job is None or out is None or kwargs:
+            super().display(job, objs, kwargs)
+            return
+        n = len(out.slot_ids)
+        for obj in objs:
+            slot = out.next_slot % n
+            if out.next_slot >= n and not out.warned and job.options.warn_rewrite:
+                out.warned = True
+                warnings.warn(
+                    f"igogo job {job.name!r} has {n} display slot(s) and now reuses them "
+                    f"from the first; start it with displays=<more> to keep more "
+                    f"(or warn_rewrite=False to silence this)",
+                    stacklevel=3,
+                )
+            out.next_slot += 1
+            did = out.slot_ids[slot]
+            if out.shown[slot]:
+                self.for_job(job, update_display, obj, display_id=did)
+            else:
+                out.shown[slot] = True
+                self.for_job(job, display, obj, display_id=did)
+
+    def clear_output(self, job: Job[Any] | None, wait: bool) -> None:
+        from IPython.display import clear_output
+
+        out = None if job is None else job_output(job)
+        if job is None or out is None:
+            super().clear_output(job, wait)
+            return
+        self.for_job(job, clear_output, wait)
+        job.host_data[_KEY] = JobOutput(out.header, len(out.slot_ids), job.id)

@@ -1,0 +1,109 @@
+"""Every use of ipykernel internals, with the shims between its versions.
+
+Supported: ipykernel 6.29+ and 7.x.  What differs, and why it matters:
+
+* ipykernel 7 keeps the parent header (the request a message answers) of the
+  output streams, the display publisher, the display hook and the shell in
+  ContextVars.  A job's greenlet runs in a copy of the context of the cell that
+  started it, so everything it prints or displays is addressed to that cell
+  with no further work.
+* ipykernel 6.29 does the same for the output streams only; the display
+  publisher's and the display hook's parent headers are global traitlets.  So
+  while a job runs, its cell's header is written into them, and the previous
+  value put back when it stops running (:meth:`KernelBridge.enter` /
+  :meth:`KernelBridge.leave`).  We write the traitlets' stored values directly:
+  going through the traitlet machinery costs ~30x more on every switch.
+
+Nothing else in igogo-jupyter touches ipykernel.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
+__all__ = ["KernelBridge"]
+
+Header = dict[str, Any]
+
+
+class KernelBridge:
+    """The running ipykernel, seen through the few operations igogo needs."""
+
+    def __init__(self, kernel: Any, shell: Any) -> None:
+        import ipykernel
+
+        self.kernel = kernel
+        self.shell = shell
+        self.version = tuple(int(p) for p in ipykernel.__version__.split(".")[:2] if p.isdigit())
+        self.global_display_parents = self.version < (7, 0)
+        self.main_thread_id = threading.main_thread().ident or 0
+
+    @classmethod
+    def current(cls) -> KernelBridge | None:
+        """The bridge to the kernel this process runs, or None outside a kernel."""
+        if "ipykernel" not in sys.modules:
+            return None
+        from ipykernel.kernelapp import IPKernelApp
+
+        if not IPKernelApp.initialized():
+            return None
+        kernel = getattr(IPKernelApp.instance(), "kernel", None)
+        shell = getattr(kernel, "shell", None)
+        if kernel is None or shell is None:
+            return None
+        return cls(kernel, shell)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop of the kernel's main thread (tornado's AsyncIOMainLoop)."""
+        loop: asyncio.AbstractEventLoop = self.kernel.io_loop.asyncio_loop
+        return loop
+
+    def execution_count(self) -> int:
+        """The number of the cell running now (IPython counts up after the cell)."""
+        return int(self.shell.execution_count)
+
+    def parent_header(self) -> Header:
+        """The header of the request being handled in the calling context."""
+        header: Header = self.shell.parent_header
+        return header
+
+    # -- ipykernel 6: global display parents ---------------------------------------------
+
+    def enter(self, header: Header) -> tuple[Header, Header] | None:
+        """Address displays and tracebacks to ``header``; returns what to restore."""
+        if not self.global_display_parents:
+            return None
+        dp = self.shell.display_pub._trait_values
+        dh = self.shell.displayhook._trait_values
+        saved = (dp.get("parent_header", {}), dh.get("parent_header", {}))
+        dp["parent_header"] = header
+        dh["parent_header"] = header
+        return saved
+
+    def leave(self, saved: tuple[Header, Header] | None) -> None:
+        if saved is not None:
+            self.shell.display_pub._trait_values["parent_header"] = saved[0]
+            self.shell.displayhook._trait_values["parent_header"] = saved[1]
+
+    def run_for(self, header: Header, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn`` with displays addressed to ``header`` (streams follow the context)."""
+        saved = self.enter(header)
+        try:
+            return fn(*args)
+        finally:
+            self.leave(saved)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def show_traceback(self, exc: BaseException) -> None:
+        """Show ``exc`` as IPython shows a failing cell's exception."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.shell.showtraceback((type(exc), exc, exc.__traceback__))

@@ -1,0 +1,145 @@
+"""The ``%%igogo`` cell magic and the ``%igogo`` line magic.
+
+Options are parsed, never evaluated: ``--name x --kind markdown --displays 2
+--timeout 60`` in the usual command-line form, or the original keyword form
+``name='x', displays=2`` whose values must be Python literals (read with
+``ast.literal_eval``).  A bad option raises IPython's ``UsageError``, which the
+cell shows as a one-line error; nothing is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+import igogo
+
+__all__ = ["IgogoMagics", "parse_options"]
+
+_USAGE = (
+    "%%igogo [--name NAME] [--kind text|markdown|html] [--displays N] [--timeout SECONDS]"
+    " [--no-warn-rewrite] [--no-auto-display-figures]\n"
+    "   or: %%igogo name='NAME', kind='markdown', displays=N, timeout=SECONDS"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit the process
+        raise UsageError(f"{message}\nusage: {_USAGE}")
+
+
+def _build_parser() -> _Parser:
+    p = _Parser(prog="%%igogo", add_help=False)
+    p.add_argument("--name")
+    p.add_argument("--kind", choices=igogo.KINDS)
+    p.add_argument("--displays", type=int)
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--no-warn-rewrite", dest="warn_rewrite", action="store_false", default=None)
+    p.add_argument(
+        "--no-auto-display-figures", dest="auto_display_figures", action="store_false", default=None
+    )
+    return p
+
+
+def parse_options(line: str) -> dict[str, Any]:
+    """The job options given on a ``%%igogo`` line, validated."""
+    line = line.strip()
+    if not line:
+        options: dict[str, Any] = {}
+    elif line.startswith("-"):
+        try:
+            words = shlex.split(line)
+        except ValueError as e:
+            raise UsageError(f"cannot split the options: {e}\nusage: {_USAGE}") from None
+        ns = _build_parser().parse_args(words)
+        options = {k: v for k, v in vars(ns).items() if v is not None}
+    else:
+        options = _keyword_options(line)
+    try:
+        igogo.JobOptions.from_kwargs(options)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{e}\nusage: {_USAGE}") from None
+    return options
+
+
+def _keyword_options(line: str) -> dict[str, Any]:
+    try:
+        call = ast.parse(f"f({line})", mode="eval").body
+    except SyntaxError:
+        raise UsageError(f"cannot parse the options {line!r}\nusage: {_USAGE}") from None
+    assert isinstance(call, ast.Call)
+    if call.args or any(k.arg is None for k in call.keywords):
+        raise UsageError(f"options must be given as name=value\nusage: {_USAGE}")
+    options = {}
+    for kw in call.keywords:
+        try:
+            options[kw.arg] = ast.literal_eval(kw.value)
+        except ValueError:
+            raise UsageError(
+                f"option {kw.arg}= must be a literal value (a string, number, True or False), "
+                f"not {ast.unparse(kw.value)!r}"
+            ) from None
+    return options
+
+
+@magics_class
+class IgogoMagics(Magics):
+    """``%%igogo`` runs its cell as a job; ``%igogo`` lists and stops jobs."""
+
+    @cell_magic("igogo")
+    def igogo_cell(self, line: str, cell: str) -> None:
+        """Run this cell as an igogo job, beside the other cells."""
+        options = parse_options(line)
+        shell = self.shell
+        assert shell is not None
+        number = shell.execution_count
+        options.setdefault("name", f"cell [{number}]")
+        body = _compile_cell(shell, cell, number)
+        igogo.job(**options)(_run_cell_body)(shell, body)
+
+    @line_magic("igogo")
+    def igogo_line(self, line: str) -> Any:
+        """``%igogo`` lists the jobs; ``%igogo stop all|latest|<cell number>|<name>`` stops."""
+        words = line.split()
+        if not words:
+            return igogo.jobs()
+        if words[0] != "stop" or len(words) != 2:
+            raise UsageError("usage: %igogo  |  %igogo stop all|latest|<cell number>|<job name>")
+        what = words[1]
+        if what == "all":
+            n = igogo.stop_all()
+        elif what == "latest":
+            n = int(igogo.stop_latest() is not None)
+        elif what.isdigit():
+            n = igogo.stop_by_cell_id(int(what))
+        else:
+            n = sum(j.stop() for j in igogo.jobs() if j.name == what and not j.done())
+        print(f"stopped {n} job{'s' if n != 1 else ''}")
+        return None
+
+
+def _compile_cell(shell: Any, cell: str, number: int) -> tuple[Any, Any]:
+    """Compile a cell as IPython would: its syntax transformed, the last expression shown."""
+    source = shell.transform_cell(cell)
+    filename = shell.compile.cache(source, number, raw_code=cell)
+    tree = ast.parse(source, filename)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
+    return compile(tree, filename, "exec"), last
+
+
+def _run_cell_body(shell: Any, body: tuple[Any, Any]) -> Any:
+    code, last = body
+    exec(code, shell.user_global_ns, shell.user_ns)
+    if last is not None:
+        value = eval(last, shell.user_global_ns, shell.user_ns)
+        if value is not None:
+            igogo.display(value)
+        return value
+    return None
