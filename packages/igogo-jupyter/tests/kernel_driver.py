@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 from dataclasses import dataclass, field
@@ -68,10 +69,8 @@ class KernelDriver:
         while not predicate():
             if time.monotonic() > end:
                 raise TimeoutError("condition not met in time")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._take(self.kc.get_iopub_msg(timeout=0.05))
-            except queue.Empty:
-                pass
 
     # -- executing ------------------------------------------------------------------------
 
@@ -110,12 +109,27 @@ class KernelDriver:
 
     # -- what a cell shows -------------------------------------------------------------------
 
-    def outputs(self, ex: Execution, types: tuple[str, ...] = ("stream", "display_data",
-                "update_display_data", "execute_result", "error", "clear_output")
-                ) -> list[dict[str, Any]]:
-        return [m for m in self.messages
-                if m["parent_header"].get("msg_id") == ex.msg_id and m["msg_type"] in types]
+    def outputs(
+        self,
+        ex: Execution,
+        types: tuple[str, ...] = (
+            "stream",
+            "display_data",
+            "update_display_data",
+            "execute_result",
+            "error",
+            "clear_output",
+        ),
+    ) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.messages
+            if m["parent_header"].get("msg_id") == ex.msg_id and m["msg_type"] in types
+        ]
 
     def stdout(self, ex: Execution, name: str = "stdout") -> str:
-        return "".join(m["content"]["text"] for m in self.outputs(ex, ("stream",))
-                       if m["content"]["name"] == name)
+        return "".join(
+            m["content"]["text"]
+            for m in self.outputs(ex, ("stream",))
+            if m["content"]["name"] == name
+        )
