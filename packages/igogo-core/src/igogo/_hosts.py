@@ -129,6 +129,8 @@ class AsyncioHost(Host):
 
     def wake(self, when: float) -> None:
         loop = self.loop
+        if loop.is_closed():  # asyncio.run() returned with jobs left: regular code drives them
+            return
         t = max(when, loop.time() + self.gap)
         h = self._handle
         if h is not None:
@@ -162,6 +164,7 @@ class AsyncioHost(Host):
 
 
 _host_factories: list[Callable[[], Host | None]] | None = None
+_plugins_loaded = False
 _plugins: dict[str, Any] = {}
 _plugin_errors: dict[str, str] = {}
 
@@ -220,9 +223,16 @@ def _activate_plugins() -> None:
 
 def ensure_host(sched: Scheduler = SCHED) -> Host:
     """The host driving ``sched``, attaching one (and the plugins) if there is none."""
+    global _plugins_loaded
     host = sched.host
+    if isinstance(host, AsyncioHost) and host.loop.is_closed():
+        # Its loop is gone (asyncio.run() returned while jobs were left): the jobs
+        # get the host that fits now, as if they had just started.
+        host.detach()
+        sched.host = host = None
     if host is None:
-        if not _plugins and not _plugin_errors:
+        if not _plugins_loaded:  # once per process, even when no plugin is installed
+            _plugins_loaded = True
             _activate_plugins()
         host = _find_host()
         _attach(sched, host)

@@ -159,8 +159,7 @@ class Scheduler:
                 host.report_failure(job)
             except Exception:
                 logger.exception("igogo host %r failed to report %r", host, job)
-        waiters, job._waiters = job._waiters, []
-        for waiter in waiters:
+        for waiter in tuple(job._waiters):  # each wake removes the waiter from the list
             self.wake(waiter)
         callbacks, job._callbacks = job._callbacks, []
         for cb in callbacks:
@@ -173,6 +172,7 @@ class Scheduler:
             _deadline = math.inf
             if host is not None:
                 self.host = None
+                self.owner = None  # no job left: the next host's thread owns the next jobs
                 host.detach()
 
     # -- the two doors ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from greenlet import GreenletExit, getcurrent
 
 from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError
+from ._hooks import logger
 from ._hub import SCHED
 
 if TYPE_CHECKING:
@@ -224,8 +225,11 @@ class Job(Generic[T]):
         """Call ``fn(job)`` on the scheduler's thread when the job ends (now if it has)."""
         if self._outcome is None:
             self._callbacks.append(fn)
-        else:
+            return
+        try:
             fn(self)
+        except Exception:  # as when the job ends: logged, never raised to the caller
+            logger.exception("done callback %r of %r raised", fn, self)
 
     def run_in_context(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` in the job's context (the one copied where it started).

@@ -36,7 +36,14 @@ def _wait_until(ready: Callable[[], bool], waiters: list[Job[Any]], timeout: flo
     while not ready():
         if time.monotonic() >= deadline:
             return False
-        SCHED.park_in(waiters, deadline)
+        try:
+            SCHED.park_in(waiters, deadline)
+        except BaseException:
+            # Stopped (or failed) after a waker picked this job: hand the wakeup to
+            # the next waiter, or it would stay parked while the queue could serve it.
+            if waiters and ready():
+                SCHED.wake(waiters[0])
+            raise
     return True
 
 
@@ -56,8 +63,10 @@ class Event:
             SCHED.call_soon_threadsafe(self.set)
             return
         self._flag = True
-        waiters, self._waiters = self._waiters, []
-        for job in waiters:
+        # Waking a job removes it from the list (its cancel callback does), so
+        # iterate over a copy; keep the list itself: a woken job that finds the
+        # flag cleared again parks in it once more.
+        for job in tuple(self._waiters):
             SCHED.wake(job)
 
     def clear(self) -> None:

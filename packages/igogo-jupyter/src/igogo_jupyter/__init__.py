@@ -9,11 +9,13 @@ Importing this package does nothing by itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._host import JupyterHost, find_host
 from ._kernel import KernelBridge
-from ._magic import IgogoMagics, parse_options
+
+if TYPE_CHECKING:
+    from ._host import JupyterHost
+    from ._magic import IgogoMagics, parse_options
 
 __all__ = [
     "IgogoMagics",
@@ -24,6 +26,32 @@ __all__ = [
     "parse_options",
     "unload_ipython_extension",
 ]
+
+def find_host() -> JupyterHost | None:
+    """Entry point for ``igogo.hosts``: the kernel host, if this process is a kernel.
+
+    Cheap outside a kernel: it imports nothing from IPython unless ipykernel runs.
+    """
+    bridge = KernelBridge.current()
+    if bridge is None:
+        return None
+    from ._host import JupyterHost
+
+    return JupyterHost(bridge)
+
+
+def __getattr__(name: str) -> Any:
+    # The IPython-heavy parts load on first use, not when igogo probes for a host.
+    if name == "JupyterHost":
+        from ._host import JupyterHost
+
+        return JupyterHost
+    if name in ("IgogoMagics", "parse_options"):
+        from . import _magic
+
+        return getattr(_magic, name)
+    raise AttributeError(f"module 'igogo_jupyter' has no attribute {name!r}")
+
 
 _registered: dict[int, dict[str, dict[str, Any]]] = {}
 
@@ -37,6 +65,8 @@ def load_ipython_extension(ipython: Any) -> None:
         kind: {"igogo": table[kind]["igogo"]} if "igogo" in table[kind] else {}
         for kind in ("line", "cell")
     }
+    from ._magic import IgogoMagics
+
     ipython.register_magics(IgogoMagics)
 
 

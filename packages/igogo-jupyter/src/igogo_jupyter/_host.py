@@ -16,6 +16,8 @@ idle lands in the job that holds the CPU.
 
 from __future__ import annotations
 
+import functools
+import sys
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -23,30 +25,35 @@ from typing import TYPE_CHECKING, Any
 import igogo
 
 from ._kernel import Header, KernelBridge
+from ._magic import _run_cell_body
+from ._output import JobStream, RichRender, Tail
 
 if TYPE_CHECKING:
     from igogo import Job
 
-__all__ = ["JupyterHost", "find_host"]
+__all__ = ["JupyterHost"]
 
 _KEY = "igogo_jupyter"
-
-
-def find_host() -> JupyterHost | None:
-    """Entry point for ``igogo.hosts``: the host if this process is a kernel."""
-    bridge = KernelBridge.current()
-    return None if bridge is None else JupyterHost(bridge)
+# Frames of igogo's own machinery at the top of a job's traceback: a failing
+# job shows its traceback from the user's code on, as a failing cell does.
+_INTERNAL_FRAMES = frozenset({igogo.Job._run.__code__, _run_cell_body.__code__})
 
 
 class JobOutput:
-    """What the host keeps for one job: its cell's header and its display slots."""
+    """What the host keeps for one job: its cell, its streams, its display slots."""
 
-    __slots__ = ("header", "next_slot", "shown", "slot_ids", "warned")
-
-    def __init__(self, header: Header, slots: int, job_id: int) -> None:
+    def __init__(self, header: Header, job: Job[Any], host: JupyterHost) -> None:
         self.header = header
-        self.slot_ids = [f"igogo-{job_id}-{i}-{time.time_ns()}" for i in range(slots)]
-        self.shown = [False] * slots
+        self.tail = Tail()
+        self.render = RichRender(host, job, self.tail) if job.options.kind != "text" else None
+        self.stdout = JobStream(sys.stdout, self.tail, self.render)
+        self.stderr = JobStream(sys.stderr, self.tail)
+        self.new_slots(job)
+
+    def new_slots(self, job: Job[Any]) -> None:
+        n = job.options.displays
+        self.slot_ids = [f"igogo-{job.id}-{i}-{time.time_ns()}" for i in range(n)]
+        self.shown = [False] * n
         self.next_slot = 0
         self.warned = False
 
@@ -63,13 +70,13 @@ class JupyterHost(igogo.AsyncioHost):
         super().__init__(bridge.loop, thread_id=bridge.main_thread_id, interrupts_to_jobs=True)
         self.bridge = bridge
         self._saved: Any = None
+        self._streams: tuple[Any, Any] | None = None
 
     # -- lifetime ---------------------------------------------------------------------------
 
     def attach(self, sched: Any) -> None:
         super().attach(sched)
-        if self.bridge.global_display_parents:
-            igogo.add_hook(self)
+        igogo.add_hook(self)
 
     def detach(self) -> None:
         igogo.remove_hook(self)
@@ -77,18 +84,30 @@ class JupyterHost(igogo.AsyncioHost):
 
     def adopt(self, job: Job[Any]) -> None:
         job.origin = self.bridge.execution_count()
-        header = self.bridge.parent_header()
-        job.host_data[_KEY] = JobOutput(header, job.options.displays, job.id)
+        out = job.host_data[_KEY] = JobOutput(self.bridge.parent_header(), job, self)
+        if out.render is not None:
+            out.render.start()
 
-    # hooks, registered on ipykernel 6 only
+    # -- hooks: the job's streams (and on ipykernel 6 its display parents) while it runs ------
+
     def switched_in(self, job: Job[Any]) -> None:
         out = job_output(job)
         if out is not None:
+            self._streams = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = out.stdout, out.stderr
             self._saved = self.bridge.enter(out.header)
 
     def switched_out(self, job: Job[Any]) -> None:
-        self.bridge.leave(self._saved)
-        self._saved = None
+        if self._streams is not None:
+            sys.stdout, sys.stderr = self._streams
+            self._streams = None
+            self.bridge.leave(self._saved)
+            self._saved = None
+
+    def job_finished(self, job: Job[Any]) -> None:
+        out = job_output(job)
+        if out is not None and out.render is not None:
+            out.render.flush()
 
     # -- output on behalf of a job ------------------------------------------------------------
 
@@ -104,7 +123,7 @@ class JupyterHost(igogo.AsyncioHost):
     def report_failure(self, job: Job[Any]) -> None:
         exc = job._exception
         assert exc is not None
-        self.for_job(job, self.bridge.show_traceback, exc)
+        self.for_job(job, self.bridge.show_traceback, exc, _INTERNAL_FRAMES)
 
     def display(self, job: Job[Any] | None, objs: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         from IPython.display import display, update_display
@@ -127,10 +146,10 @@ class JupyterHost(igogo.AsyncioHost):
             out.next_slot += 1
             did = out.slot_ids[slot]
             if out.shown[slot]:
-                self.for_job(job, update_display, obj, display_id=did)
+                self.for_job(job, functools.partial(update_display, obj, display_id=did))
             else:
                 out.shown[slot] = True
-                self.for_job(job, display, obj, display_id=did)
+                self.for_job(job, functools.partial(display, obj, display_id=did))
 
     def clear_output(self, job: Job[Any] | None, wait: bool) -> None:
         from IPython.display import clear_output
@@ -140,4 +159,4 @@ class JupyterHost(igogo.AsyncioHost):
             super().clear_output(job, wait)
             return
         self.for_job(job, clear_output, wait)
-        job.host_data[_KEY] = JobOutput(out.header, len(out.slot_ids), job.id)
+        out.new_slots(job)

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
+    from types import CodeType
 
 __all__ = ["KernelBridge"]
 
@@ -102,8 +103,14 @@ class KernelBridge:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def show_traceback(self, exc: BaseException) -> None:
-        """Show ``exc`` as IPython shows a failing cell's exception."""
+    def show_traceback(self, exc: BaseException, skip: Collection[CodeType] = ()) -> None:
+        """Show ``exc`` as IPython shows a failing cell's exception.
+
+        Leading frames whose code is in ``skip`` (the caller's machinery) are left out.
+        """
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code in skip:
+            tb = tb.tb_next
         sys.stdout.flush()
         sys.stderr.flush()
-        self.shell.showtraceback((type(exc), exc, exc.__traceback__))
+        self.shell.showtraceback((type(exc), exc, tb))

@@ -1,0 +1,131 @@
+"""What a job writes to stdout and stderr: passed on, remembered, or rendered.
+
+While a job runs, ``sys.stdout`` and ``sys.stderr`` are the job's own
+:class:`JobStream` objects (swapped in and out by the host's switch hooks).
+For a ``kind='text'`` job they pass every write straight on to the kernel's
+stream, which addresses it to the job's cell by the job's context: the cost
+stays linear, one stream message per flush.  Each stream also keeps a bounded
+tail of the text (``job.host_data['igogo_jupyter'].tail``) for job tables and
+for headless runs.
+
+For ``kind='markdown'`` and ``kind='html'`` the text is not streamed: it is
+rendered as Markdown or HTML into one display in the job's cell, updated in
+place at most :data:`RICH_INTERVAL` seconds apart and once more at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from igogo import Job
+
+    from ._host import JupyterHost
+
+__all__ = ["RICH_INTERVAL", "TAIL_LINES", "JobStream", "RichRender"]
+
+RICH_INTERVAL = 0.1
+"""Minimum seconds between two renders of a markdown or html job's text."""
+TAIL_LINES = 200
+"""Lines of output remembered per job."""
+
+
+class Tail:
+    """The last :data:`TAIL_LINES` lines a job wrote, in order, both streams mixed."""
+
+    __slots__ = ("lines", "partial")
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque(maxlen=TAIL_LINES)
+        self.partial = ""
+
+    def add(self, text: str) -> None:
+        if "\n" not in text:
+            self.partial += text
+            return
+        head, *middle, last = (self.partial + text).split("\n")
+        self.lines.append(head)
+        self.lines.extend(middle)
+        self.partial = last
+
+    def text(self) -> str:
+        body = "\n".join(self.lines)
+        if self.partial:
+            return f"{body}\n{self.partial}" if body else self.partial
+        return body + "\n" if body else ""
+
+
+class JobStream(io.TextIOBase):
+    """A job's stdout or stderr: writes go on to ``target`` and into the tail."""
+
+    def __init__(self, target: Any, tail: Tail, render: RichRender | None = None) -> None:
+        self.target = target
+        self.tail = tail
+        self.render = render
+        self.name = getattr(target, "name", "<igogo>")
+
+    def write(self, s: str) -> int:
+        self.tail.add(s)
+        if self.render is not None:
+            self.render.changed()
+            return len(s)
+        return self.target.write(s)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding, ... of the kernel's stream
+        return getattr(self.target, name)
+
+
+class RichRender:
+    """Renders a markdown or html job's text into one display, rate-limited."""
+
+    def __init__(self, host: JupyterHost, job: Job[Any], tail: Tail) -> None:
+        self.host = host
+        self.job = job
+        self.tail = tail
+        self.display_id = f"igogo-{job.id}-text-{time.time_ns()}"
+        self.last = 0.0
+        self.timer: Any = None
+        self.shown = False
+
+    def _obj(self) -> Any:
+        from IPython.display import HTML, Markdown
+
+        cls = Markdown if self.job.options.kind == "markdown" else HTML
+        return cls(self.tail.text())
+
+    def start(self) -> None:
+        """Show the (empty) display; called in the starting cell."""
+        from IPython.display import display
+
+        display(self._obj(), display_id=self.display_id)
+        self.shown = True
+
+    def changed(self) -> None:
+        wait = self.last + RICH_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self.timer is None:
+            self.timer = self.host.loop.call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        """Render now (from the job, a timer, or the job's end)."""
+        from IPython.display import update_display
+
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.last = time.monotonic()
+        obj = self._obj()
+        self.host.for_job(self.job, lambda: update_display(obj, display_id=self.display_id))
