@@ -62,6 +62,7 @@ def unload_ipython_extension(ipython: object) -> None:
 
     igogo_jupyter.unload_ipython_extension(ipython)
 
+
 __all__ = [
     "KINDS",
     "STATES",

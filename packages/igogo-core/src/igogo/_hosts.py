@@ -77,7 +77,7 @@ class Host:
         if "IPython" in sys.modules:
             from IPython.display import display
 
-            display(*objs, **kwargs)
+            display(*objs, **kwargs)  # type: ignore[no-untyped-call]
         else:
             print(*objs)
 
@@ -86,7 +86,7 @@ class Host:
         if "IPython" in sys.modules:
             from IPython.display import clear_output
 
-            clear_output(wait=wait)
+            clear_output(wait=wait)  # type: ignore[no-untyped-call]
 
     def report_failure(self, job: Job[Any]) -> None:
         """Show a failed job's exception; by default as a traceback on stderr."""

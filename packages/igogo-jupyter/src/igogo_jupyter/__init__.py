@@ -27,6 +27,7 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
+
 def find_host() -> JupyterHost | None:
     """Entry point for ``igogo.hosts``: the kernel host, if this process is a kernel.
 

@@ -17,6 +17,7 @@ idle lands in the job that holds the CPU.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 import warnings
@@ -26,7 +27,7 @@ import igogo
 
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
-from ._output import JobStream, RichRender, Tail
+from ._output import TAIL_LINES, JobStream, RichRender, Tail
 
 if TYPE_CHECKING:
     from igogo import Job
@@ -44,10 +45,12 @@ class JobOutput:
 
     def __init__(self, header: Header, job: Job[Any], host: JupyterHost) -> None:
         self.header = header
-        self.tail = Tail()
+        self.tail = Tail(None if host.headless else TAIL_LINES)
         self.render = RichRender(host, job, self.tail) if job.options.kind != "text" else None
-        self.stdout = JobStream(sys.stdout, self.tail, self.render)
-        self.stderr = JobStream(sys.stderr, self.tail)
+        out, err = (None, None) if host.headless else (sys.stdout, sys.stderr)
+        self.stdout = JobStream(out, self.tail, self.render)
+        self.stderr = JobStream(err, self.tail)
+        self.headless_id = f"igogo-{job.id}-headless-{time.time_ns()}"
         self.new_slots(job)
 
     def new_slots(self, job: Job[Any]) -> None:
@@ -71,6 +74,7 @@ class JupyterHost(igogo.AsyncioHost):
         self.bridge = bridge
         self._saved: Any = None
         self._streams: tuple[Any, Any] | None = None
+        self.headless = os.environ.get("IGOGO_HEADLESS", "") not in ("", "0")
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -85,7 +89,11 @@ class JupyterHost(igogo.AsyncioHost):
     def adopt(self, job: Job[Any]) -> None:
         job.origin = self.bridge.execution_count()
         out = job.host_data[_KEY] = JobOutput(self.bridge.parent_header(), job, self)
-        if out.render is not None:
+        if self.headless:
+            from IPython.display import display
+
+            display({"text/plain": ""}, raw=True, display_id=out.headless_id)
+        elif out.render is not None:
             out.render.start()
 
     # -- hooks: the job's streams (and on ipykernel 6 its display parents) while it runs ------
@@ -106,8 +114,24 @@ class JupyterHost(igogo.AsyncioHost):
 
     def job_finished(self, job: Job[Any]) -> None:
         out = job_output(job)
-        if out is not None and out.render is not None:
+        if out is None:
+            return
+        if self.headless:
+            if job.state != "failed":  # a failed job is written out with its traceback
+                self._write_out(out)
+        elif out.render is not None:
             out.render.flush()
+
+    def _write_out(self, out: JobOutput) -> None:
+        """Headless: put everything the job printed into its cell's placeholder.
+
+        Sent from the context running now, which is the cell waiting for the jobs
+        (``igogo.wait_all()``): clients that record only the running cell's
+        messages (nbclient, papermill) then apply it to the job's own cell.
+        """
+        from IPython.display import update_display
+
+        update_display({"text/plain": out.tail.text()}, raw=True, display_id=out.headless_id)
 
     # -- output on behalf of a job ------------------------------------------------------------
 
@@ -123,7 +147,12 @@ class JupyterHost(igogo.AsyncioHost):
     def report_failure(self, job: Job[Any]) -> None:
         exc = job._exception
         assert exc is not None
-        self.for_job(job, self.bridge.show_traceback, exc, _INTERNAL_FRAMES)
+        out = job_output(job)
+        if self.headless and out is not None:
+            out.tail.add(self.bridge.format_traceback(exc, _INTERNAL_FRAMES))
+            self._write_out(out)
+        else:
+            self.for_job(job, self.bridge.show_traceback, exc, _INTERNAL_FRAMES)
 
     def display(self, job: Job[Any] | None, objs: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         from IPython.display import display, update_display

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable, Collection
-    from types import CodeType
+    from types import CodeType, TracebackType
 
 __all__ = ["KernelBridge"]
 
@@ -41,7 +41,8 @@ class KernelBridge:
 
         self.kernel = kernel
         self.shell = shell
-        self.version = tuple(int(p) for p in ipykernel.__version__.split(".")[:2] if p.isdigit())
+        release = str(getattr(ipykernel, "__version__", "0")).split(".")[:2]
+        self.version = tuple(int(p) for p in release if p.isdigit())
         self.global_display_parents = self.version < (7, 0)
         self.main_thread_id = threading.main_thread().ident or 0
 
@@ -103,14 +104,23 @@ class KernelBridge:
 
     # -- errors ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _trim(exc: BaseException, skip: Collection[CodeType]) -> TracebackType | None:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code in skip:
+            tb = tb.tb_next
+        return tb
+
     def show_traceback(self, exc: BaseException, skip: Collection[CodeType] = ()) -> None:
         """Show ``exc`` as IPython shows a failing cell's exception.
 
         Leading frames whose code is in ``skip`` (the caller's machinery) are left out.
         """
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code in skip:
-            tb = tb.tb_next
         sys.stdout.flush()
         sys.stderr.flush()
-        self.shell.showtraceback((type(exc), exc, tb))
+        self.shell.showtraceback((type(exc), exc, self._trim(exc, skip)))
+
+    def format_traceback(self, exc: BaseException, skip: Collection[CodeType] = ()) -> str:
+        """The text :meth:`show_traceback` would show, as one string."""
+        stb = self.shell.InteractiveTB.structured_traceback(type(exc), exc, self._trim(exc, skip))
+        return "\n".join(stb) + "\n"

@@ -75,8 +75,9 @@ def _keyword_options(line: str) -> dict[str, Any]:
     assert isinstance(call, ast.Call)
     if call.args or any(k.arg is None for k in call.keywords):
         raise UsageError(f"options must be given as name=value\nusage: {_USAGE}")
-    options = {}
+    options: dict[str, Any] = {}
     for kw in call.keywords:
+        assert kw.arg is not None
         try:
             options[kw.arg] = ast.literal_eval(kw.value)
         except ValueError:
@@ -91,7 +92,7 @@ def _keyword_options(line: str) -> dict[str, Any]:
 class IgogoMagics(Magics):
     """``%%igogo`` runs its cell as a job; ``%igogo`` lists and stops jobs."""
 
-    @cell_magic("igogo")
+    @cell_magic("igogo")  # type: ignore[arg-type]
     def igogo_cell(self, line: str, cell: str) -> None:
         """Run this cell as an igogo job, beside the other cells."""
         options = parse_options(line)
@@ -102,7 +103,7 @@ class IgogoMagics(Magics):
         body = _compile_cell(shell, cell, number)
         igogo.job(**options)(_run_cell_body)(shell, body)
 
-    @line_magic("igogo")
+    @line_magic("igogo")  # type: ignore[arg-type]
     def igogo_line(self, line: str) -> Any:
         """``%igogo`` lists the jobs; ``%igogo stop all|latest|<cell number>|<name>`` stops."""
         words = line.split()

@@ -34,12 +34,12 @@ TAIL_LINES = 200
 
 
 class Tail:
-    """The last :data:`TAIL_LINES` lines a job wrote, in order, both streams mixed."""
+    """The last ``maxlen`` lines a job wrote (all if None), in order, both streams mixed."""
 
     __slots__ = ("lines", "partial")
 
-    def __init__(self) -> None:
-        self.lines: deque[str] = deque(maxlen=TAIL_LINES)
+    def __init__(self, maxlen: int | None = TAIL_LINES) -> None:
+        self.lines: deque[str] = deque(maxlen=maxlen)
         self.partial = ""
 
     def add(self, text: str) -> None:
@@ -59,7 +59,7 @@ class Tail:
 
 
 class JobStream(io.TextIOBase):
-    """A job's stdout or stderr: writes go on to ``target`` and into the tail."""
+    """A job's stdout or stderr: writes go into the tail, and on to ``target`` if any."""
 
     def __init__(self, target: Any, tail: Tail, render: RichRender | None = None) -> None:
         self.target = target
@@ -71,11 +71,13 @@ class JobStream(io.TextIOBase):
         self.tail.add(s)
         if self.render is not None:
             self.render.changed()
-            return len(s)
-        return self.target.write(s)  # type: ignore[no-any-return]
+        elif self.target is not None:
+            self.target.write(s)
+        return len(s)
 
     def flush(self) -> None:
-        self.target.flush()
+        if self.target is not None:
+            self.target.flush()
 
     def isatty(self) -> bool:
         return False
@@ -83,8 +85,14 @@ class JobStream(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def __getattr__(self, name: str) -> Any:  # fileno, encoding, ... of the kernel's stream
-        return getattr(self.target, name)
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def fileno(self) -> int:
+        if self.target is None:
+            raise OSError("a headless igogo job's stream has no file descriptor")
+        return int(self.target.fileno())
 
 
 class RichRender:
