@@ -35,6 +35,7 @@ __all__ = [
     "wait_all",
 ]
 
+_REAL = (int, float)  # a tuple: `int | float` would build a union on every call
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -78,13 +79,16 @@ class JobFunction(Generic[P, T]):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.options = options
-        self._jobs: list[Job[T]] = []
+        self._jobs: dict[int, Job[T]] = {}
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Job[T]:
         job = _start(self.fn, args, kwargs, self.options)
-        self._jobs = [j for j in self._jobs if not j.done()]
-        self._jobs.append(job)
+        self._jobs[job.id] = job
+        job.add_done_callback(self._forget)
         return job
+
+    def _forget(self, job: Job[T]) -> None:
+        self._jobs.pop(job.id, None)
 
     def __get__(self, obj: object, objtype: type | None = None) -> Any:
         return self if obj is None else types.MethodType(self, obj)
@@ -92,7 +96,7 @@ class JobFunction(Generic[P, T]):
     @property
     def jobs(self) -> list[Job[T]]:
         """The unfinished jobs this function started."""
-        return [j for j in self._jobs if not j.done()]
+        return [j for j in self._jobs.values() if not j.done()]
 
     def stop_all(self) -> int:
         """Stop every unfinished job this function started; returns how many."""
@@ -136,7 +140,7 @@ def sleep(seconds: float) -> None:
     In a job this parks the job; in regular code it runs the jobs for that long
     (or simply sleeps when there is none).
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, _REAL) or not seconds >= 0:
         raise ValueError(f"sleep({seconds!r}): seconds must be a number >= 0")
     me = current_job()
     if me is None:

@@ -304,14 +304,18 @@ class Scheduler:
     # -- ticks ------------------------------------------------------------------------------
 
     def tick(self, interrupts_to_caller: bool = False) -> None:
-        """Run due timers, then ready jobs for at most ``tick_budget`` seconds."""
+        """Run due timers, then ready jobs for at most ``tick_budget`` seconds.
+
+        A job's slice also ends when the next timer is due, and due timers fire
+        between job steps, so sleepers wake on time beside busy jobs.
+        """
         global _deadline
         if self._in_tick:
             return
         self._in_tick = True
         self._hub = hub = getcurrent()
         ready = self.ready
-        guard = self.interrupts.install(to_caller=interrupts_to_caller)
+        guard = False
         try:
             calls = self._calls
             while calls:
@@ -319,23 +323,24 @@ class Scheduler:
                 fn(*args)
             now = _clock()
             timers = self.timers
-            while timers and timers[0][0] <= now:
-                timer = heapq.heappop(timers)[2]
-                if not timer.cancelled:
-                    timer.callback()
-            n = len(ready)
-            if not n:
+            self._fire_timers(now)
+            if not ready:
                 return
+            guard = self.interrupts.install(to_caller=interrupts_to_caller)
             budget = self.tick_budget
             end = now + budget
-            share = budget / n
+            share = budget / len(ready)
             while ready:
                 job = ready.popleft()
                 if job._paused and job._send_exc is None:
                     job._held = True
                     continue
                 d = now + share
-                _deadline = -math.inf if job._stop_reason else (d if d < end else end)
+                if d > end:
+                    d = end
+                if timers and timers[0][0] < d:
+                    d = timers[0][0]
+                _deadline = -math.inf if job._stop_reason else d
                 self._step(job, hub)
                 if self.interrupt_pending and interrupts_to_caller:
                     self.interrupt_pending = False
@@ -343,12 +348,21 @@ class Scheduler:
                 now = _clock()
                 if now >= end:
                     break
+                if timers and timers[0][0] <= now:
+                    self._fire_timers(now)
         finally:
             if guard:
                 self.interrupts.restore()
             self._in_tick = False
             self.current = None
             _deadline = _clock() + self.tick_budget if self.live else math.inf
+
+    def _fire_timers(self, now: float) -> None:
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            timer = heapq.heappop(timers)[2]
+            if not timer.cancelled:
+                timer.callback()
 
     def _step(self, job: Job[Any], hub: greenlet) -> None:
         g = job._greenlet

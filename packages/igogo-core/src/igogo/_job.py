@@ -272,6 +272,6 @@ def _resolve(fut: Any) -> None:
 def _deadline_after(timeout: float | None) -> float:
     if timeout is None:
         return math.inf
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or math.isnan(timeout):
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
         raise ValueError(f"timeout={timeout!r}: must be a number of seconds or None")
     return time.monotonic() + timeout
