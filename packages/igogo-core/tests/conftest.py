@@ -1,0 +1,102 @@
+"""Shared fixtures: every test must leave the scheduler as it found it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from igogo import _hosts
+from igogo._hub import SCHED
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_jobs() -> Iterator[None]:
+    """After each test: no job left alive, no host left attached, settings restored.
+
+    A leaked job is stopped (so the next tests start clean) and the test fails
+    with the list of leaked jobs.
+    """
+    budget = SCHED.tick_budget
+    hooks = list(SCHED.hooks.hooks)
+    yield
+    SCHED.tick_budget = budget
+    for hook in list(SCHED.hooks.hooks):
+        if all(hook is not h for h in hooks):
+            SCHED.hooks.remove(hook)
+    if SCHED._calls and SCHED.on_owner_thread():  # hand-overs from other threads
+        SCHED.pump(lambda: not SCHED._calls, time.monotonic() + 5.0)
+    leaked = sorted(SCHED.live.values(), key=lambda j: j.id)
+    if leaked:
+        listing = "\n".join(f"  {j!r}" for j in leaked)
+        for j in leaked:
+            j.stop()
+        if SCHED.on_owner_thread():
+            SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+        pytest.fail(f"the test leaked {len(leaked)} igogo job(s):\n{listing}")
+    host = SCHED.host
+    if host is not None:
+        SCHED.host = None
+        SCHED.owner = None
+        host.detach()
+        pytest.fail(f"no job is left, yet host {host!r} is still attached")
+
+
+@pytest.fixture
+def hook() -> Iterator[Callable[[object], object]]:
+    """Register hooks for one test: ``hook(obj)`` adds ``obj``; all are removed after."""
+    added: list[object] = []
+
+    def add(obj: object) -> object:
+        SCHED.hooks.add(obj)
+        added.append(obj)
+        return obj
+
+    yield add
+    for obj in added:
+        SCHED.hooks.remove(obj)
+
+
+@pytest.fixture
+def host_factories(monkeypatch: pytest.MonkeyPatch) -> list[Callable[[], Any]]:
+    """The host factories igogo consults, as a list the test fills (empty: no entry point)."""
+    factories: list[Callable[[], Any]] = []
+    monkeypatch.setattr(_hosts, "_host_factories", factories)
+    return factories
+
+
+class Recorder:
+    """A hook that records every event as ``(event, job name)``."""
+
+    def __init__(self, only: Callable[[Any], bool] = lambda job: True) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.only = only
+
+    def _add(self, event: str, job: Any) -> None:
+        if self.only(job):
+            self.events.append((event, job.name))
+
+    def job_started(self, job: Any) -> None:
+        self._add("job_started", job)
+
+    def switched_in(self, job: Any) -> None:
+        self._add("switched_in", job)
+
+    def switched_out(self, job: Any) -> None:
+        self._add("switched_out", job)
+
+    def job_finished(self, job: Any) -> None:
+        self._add("job_finished", job)
+
+    def count(self, event: str, name: str) -> int:
+        return sum(1 for e in self.events if e == (event, name))
+
+
+@pytest.fixture
+def recorder(hook: Callable[[object], object]) -> Recorder:
+    """A registered :class:`Recorder` hook."""
+    rec = Recorder()
+    hook(rec)
+    return rec

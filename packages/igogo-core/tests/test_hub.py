@@ -1,0 +1,322 @@
+"""The scheduler (_hub): yielder's fast path, ticks and their budget, fairness, timers."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import igogo
+from igogo import _hub
+from igogo._hub import SCHED
+
+# -- yielder: the fast path ---------------------------------------------------------------
+
+
+def test_yielder_with_no_job_stays_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not SCHED.live
+    assert _hub._deadline == math.inf
+    slow: list[int] = []
+    monkeypatch.setattr(SCHED, "yield_slow", lambda: slow.append(1))
+    for _ in range(1000):
+        igogo.yielder()
+    assert slow == []
+
+
+def test_an_expired_slice_with_no_job_returns_to_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _hub.expire_slice()
+    igogo.yielder()  # slow path once: nothing to run, the deadline goes back to infinity
+    assert _hub._deadline == math.inf
+    slow: list[int] = []
+    monkeypatch.setattr(SCHED, "yield_slow", lambda: slow.append(1))
+    igogo.yielder()
+    assert slow == []
+
+
+def test_yielder_in_a_job_does_not_switch_before_the_slice_ends() -> None:
+    igogo.configure(tick_budget=30.0)  # a slice far longer than the loops below
+    log: list[str] = []
+
+    @igogo.job
+    def spinner(name: str) -> None:
+        for _ in range(2000):
+            log.append(name)
+            igogo.yielder()
+
+    a, b = spinner("a"), spinner("b")
+    assert igogo.wait(a, b, timeout=10)
+    assert log == ["a"] * 2000 + ["b"] * 2000
+
+
+def test_yielder_switches_at_every_call_once_the_slice_is_over() -> None:
+    igogo.configure(tick_budget=1e-6)  # every slice is over before the job's next yielder
+    log: list[str] = []
+
+    @igogo.job
+    def spinner(name: str) -> None:
+        for _ in range(5):
+            log.append(name)
+            igogo.yielder()
+
+    a, b = spinner("a"), spinner("b")
+    assert igogo.wait(a, b, timeout=10)
+    assert log == ["a", "b"] * 5
+
+
+def test_an_expired_slice_makes_the_next_yielder_switch() -> None:
+    igogo.configure(tick_budget=30.0)
+    log: list[str] = []
+
+    @igogo.job
+    def first() -> None:
+        log.append("a1")
+        igogo.yielder()  # slice not over: no switch
+        log.append("a2")
+        _hub.expire_slice()
+        igogo.yielder()  # switches: b runs before a3
+        log.append("a3")
+
+    @igogo.job
+    def second() -> None:
+        log.append("b1")
+
+    a, b = first(), second()
+    assert igogo.wait(a, b, timeout=10)
+    assert log == ["a1", "a2", "b1", "a3"]
+
+
+def test_yielder_in_regular_code_runs_the_jobs_only_once_its_slice_is_over() -> None:
+    igogo.configure(tick_budget=30.0)
+    ran: list[int] = []
+    j = igogo.job(lambda: ran.append(1))()
+    for _ in range(1000):
+        igogo.yielder()  # regular code keeps its 30 s slice: the job does not run
+    assert ran == []
+    assert j.state == "pending"
+    _hub.expire_slice()
+    igogo.yielder()  # one round of the jobs
+    assert ran == [1]
+    assert j.state == "done"
+
+
+def test_sleep_zero_alternates_jobs_strictly() -> None:
+    log: list[tuple[str, int]] = []
+
+    @igogo.job
+    def turn(name: str) -> None:
+        for i in range(4):
+            log.append((name, i))
+            igogo.sleep(0)
+
+    jobs = [turn("a"), turn("b"), turn("c")]
+    assert igogo.wait(*jobs, timeout=10)
+    assert log == [(n, i) for i in range(4) for n in "abc"]
+
+
+# -- sleeping jobs ------------------------------------------------------------------------
+
+
+def test_sleeping_jobs_wake_in_the_order_of_their_deadlines() -> None:
+    """Three jobs whose wake-ups interleave; every sleep ends at t0 + slot * step."""
+    step = 0.04
+    t0 = time.monotonic() + 0.02
+    log: list[tuple[str, int]] = []
+
+    @igogo.job
+    def sleeper(name: str, slots: list[int]) -> None:
+        for slot in slots:
+            igogo.sleep(max(t0 + slot * step - time.monotonic(), 0.0))
+            log.append((name, slot))
+
+    jobs = [sleeper("a", [1, 3, 4, 7]), sleeper("b", [2, 5, 8]), sleeper("c", [0, 6])]
+    assert igogo.wait(*jobs, timeout=10)
+    assert log == [
+        ("c", 0),
+        ("a", 1),
+        ("b", 2),
+        ("a", 3),
+        ("a", 4),
+        ("b", 5),
+        ("c", 6),
+        ("a", 7),
+        ("b", 8),
+    ]
+
+
+def test_shorter_sleeps_finish_first_whatever_the_start_order() -> None:
+    done: list[float] = []
+
+    @igogo.job
+    def nap(seconds: float) -> None:
+        igogo.sleep(seconds)
+        done.append(seconds)
+
+    durations = [0.1, 0.08, 0.06, 0.04, 0.02]
+    jobs = [nap(d) for d in durations]
+    assert igogo.wait(*jobs, timeout=10)
+    assert done == sorted(durations)
+
+
+def test_a_sleep_in_a_job_lasts_about_as_long_as_asked() -> None:
+    @igogo.job
+    def nap() -> float:
+        t = time.monotonic()
+        igogo.sleep(0.1)
+        return time.monotonic() - t
+
+    assert 0.1 <= nap().result(timeout=10) <= 1.0
+
+
+def test_regular_code_waiting_for_a_sleeping_job_does_not_spin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticks: list[int] = []
+    tick = SCHED.tick
+
+    def counting_tick(*args: object, **kwargs: object) -> None:
+        ticks.append(1)
+        tick(*args, **kwargs)
+
+    monkeypatch.setattr(SCHED, "tick", counting_tick)
+    j = igogo.job(lambda: igogo.sleep(0.2))()
+    t = time.monotonic()
+    j.result(timeout=10)
+    assert 0.2 <= time.monotonic() - t <= 1.5
+    assert 2 <= len(ticks) <= 20  # a spinning pump would tick thousands of times
+
+
+# -- fairness and the tick budget -----------------------------------------------------------
+
+
+def test_busy_jobs_take_turns_round_robin_and_share_the_cpu(recorder: Any) -> None:
+    counts: Counter[str] = Counter()
+    running = [True]
+
+    def make(name: str) -> igogo.JobFunction[[], None]:
+        @igogo.job(name=name)
+        def busy() -> None:
+            while running[0]:
+                counts[name] += 1
+                igogo.yielder()
+
+        return busy
+
+    jobs = [make(n)() for n in "abc"]
+    igogo.sleep(0.3)  # regular code drives the jobs
+    running[0] = False
+    assert igogo.wait(*jobs, timeout=10)
+
+    turns = [e[1] for e in recorder.events if e[0] == "switched_in"]
+    # Strict rotation: a, b, c, a, b, c, ...
+    assert turns == ["a", "b", "c"] * (len(turns) // 3) + ["a", "b", "c"][: len(turns) % 3]
+    assert len(turns) >= 9
+    # Each slice is a share of the same budget: the work done is comparable.
+    assert min(counts.values()) * 3 >= max(counts.values()), counts
+
+
+def test_one_tick_runs_every_ready_job_within_its_budget(recorder: Any) -> None:
+    igogo.configure(tick_budget=0.2)
+    running = [True]
+
+    def make(name: str) -> igogo.JobFunction[[], None]:
+        @igogo.job(name=name)
+        def busy() -> None:
+            while running[0]:
+                igogo.yielder()
+
+        return busy
+
+    a, b = make("a")(), make("b")()
+    t = time.monotonic()
+    SCHED.tick()
+    elapsed = time.monotonic() - t
+    # Both jobs got a slice (half the budget each) in this one tick, and the tick
+    # gave the CPU back once the budget was spent.
+    assert recorder.events == [
+        ("job_started", "a"),
+        ("job_started", "b"),
+        ("switched_in", "a"),
+        ("switched_out", "a"),
+        ("switched_in", "b"),
+        ("switched_out", "b"),
+    ]
+    assert 0.2 <= elapsed <= 1.5
+    running[0] = False
+    assert igogo.wait(a, b, timeout=10)
+
+
+def test_configure_reads_and_changes_the_tick_budget() -> None:
+    before = igogo.configure()
+    assert before == {"tick_budget": SCHED.tick_budget}
+    assert igogo.configure(tick_budget=0.05) == {"tick_budget": 0.05}
+    assert SCHED.tick_budget == 0.05
+    assert igogo.configure()["tick_budget"] == 0.05
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, True, "0.1"])
+def test_configure_rejects_a_bad_tick_budget(bad: object) -> None:
+    before = SCHED.tick_budget
+    with pytest.raises(ValueError, match=r"tick_budget=.*positive number of seconds"):
+        igogo.configure(tick_budget=bad)
+    assert SCHED.tick_budget == before
+
+
+def test_regular_code_keeps_a_slice_of_one_budget_between_rounds() -> None:
+    igogo.configure(tick_budget=0.5)
+    running = [True]
+
+    @igogo.job
+    def spin() -> None:
+        while running[0]:
+            igogo.sleep(0.01)
+
+    j = spin()
+    igogo.sleep(0.02)  # ticks; the last one sets regular code's slice
+    now = time.monotonic()
+    assert now < _hub._deadline <= now + 0.5
+    running[0] = False
+    j.result(timeout=10)
+    assert _hub._deadline == math.inf  # no job left: the fast path is free again
+
+
+# -- timers ------------------------------------------------------------------------------------
+
+
+def test_timers_fire_in_due_order_and_cancelled_timers_never_fire() -> None:
+    fired: list[str] = []
+    now = time.monotonic()
+    SCHED.call_at(now - 0.001, lambda: fired.append("b"))
+    SCHED.call_at(now - 0.003, lambda: fired.append("a"))
+    cancelled = SCHED.call_at(now - 0.002, lambda: fired.append("cancelled"))
+    SCHED.call_at(now - 0.001, lambda: fired.append("c"))  # same time as b: after it
+    later = SCHED.call_at(now + 60, lambda: fired.append("later"))
+    cancelled.cancel()
+    assert SCHED.next_deadline() == now - 0.003
+    SCHED.tick()
+    assert fired == ["a", "b", "c"]
+    assert SCHED.next_deadline() == later.when
+    later.cancel()
+    assert SCHED.next_deadline() == math.inf
+    assert fired == ["a", "b", "c"]
+
+
+def test_next_deadline_is_now_while_a_job_is_ready() -> None:
+    j = igogo.job(lambda: None)()
+    assert SCHED.next_deadline() == 0.0
+    j.result(timeout=10)
+    assert SCHED.next_deadline() == math.inf
+
+
+def test_a_stopped_sleeper_leaves_no_live_timer_behind() -> None:
+    j = igogo.job(lambda: igogo.sleep(60))()
+    igogo.sleep(0.01)
+    assert j.state == "sleeping"
+    assert SCHED.next_deadline() > time.monotonic() + 50
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert SCHED.next_deadline() == math.inf

@@ -1,0 +1,582 @@
+"""Job: the future API, its states, stopping in every state, timeouts and exceptions."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import igogo
+from igogo._hub import SCHED
+
+# -- the future API ----------------------------------------------------------------------------
+
+
+def test_result_returns_the_value_and_done_tells_the_end() -> None:
+    @igogo.job
+    def add(a: int, b: int = 0) -> int:
+        igogo.sleep(0.01)
+        return a + b
+
+    j = add(2, b=3)
+    assert isinstance(j, igogo.Job)
+    assert not j.done()
+    assert j.result(timeout=10) == 5
+    assert j.done()
+    assert not j.stopped()
+    assert j.exception() is None
+    assert j.state == "done"
+
+
+def test_an_exception_is_kept_on_the_job_and_raised_by_result(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    error = ValueError("boom")
+
+    @igogo.job
+    def fail() -> None:
+        igogo.sleep(0.01)
+        raise error
+
+    j = fail()
+    assert igogo.wait(j, timeout=10)
+    assert j.state == "failed"
+    assert j.exception() is error
+    with pytest.raises(ValueError, match="boom") as info:
+        j.result()
+    assert info.value is error
+    assert j.exception() is error  # still there after being raised
+    err = capsys.readouterr().err
+    assert "failed" in err
+    assert "ValueError: boom" in err  # the host reported it
+
+
+def test_a_base_exception_in_a_job_is_kept_too() -> None:
+    @igogo.job
+    def leave() -> None:
+        raise SystemExit(3)
+
+    j = leave()
+    assert igogo.wait(j, timeout=10)
+    assert j.state == "failed"
+    assert isinstance(j.exception(), SystemExit)
+
+
+def test_result_with_a_timeout_raises_timeout_error_and_the_job_goes_on() -> None:
+    @igogo.job
+    def slow() -> str:
+        igogo.sleep(0.3)
+        return "late"
+
+    j = slow()
+    t = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"still sleeping after 0\.05 s"):
+        j.result(timeout=0.05)
+    assert 0.05 <= time.monotonic() - t <= 1.0
+    with pytest.raises(TimeoutError):
+        j.exception(timeout=0.01)
+    assert not j.done()
+    assert j.result(timeout=10) == "late"
+
+
+def test_done_callbacks_run_once_with_the_job_after_it_ends() -> None:
+    seen: list[tuple[str, str]] = []
+
+    @igogo.job
+    def work() -> int:
+        igogo.sleep(0.01)
+        return 1
+
+    j = work()
+    j.add_done_callback(lambda job: seen.append(("first", job.state)))
+    j.add_done_callback(lambda job: seen.append(("second", job.state)))
+    assert seen == []
+    j.result(timeout=10)
+    assert seen == [("first", "done"), ("second", "done")]
+    j.add_done_callback(lambda job: seen.append(("after", job.state)))  # ended: called now
+    assert seen[-1] == ("after", "done")
+    assert len(seen) == 3
+
+
+def test_done_callbacks_run_for_stopped_jobs() -> None:
+    seen: list[str] = []
+    j = igogo.job(lambda: igogo.sleep(60))()
+    j.add_done_callback(lambda job: seen.append(job.state))
+    igogo.sleep(0.01)
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert seen == ["stopped"]
+
+
+def test_a_done_callback_that_raises_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[str] = []
+
+    def bad(job: igogo.Job[Any]) -> None:
+        raise RuntimeError("callback broke")
+
+    j = igogo.job(lambda: 7)()
+    j.add_done_callback(bad)
+    j.add_done_callback(lambda job: seen.append("next"))
+    with caplog.at_level(logging.ERROR, logger="igogo"):
+        assert j.result(timeout=10) == 7
+        j.add_done_callback(bad)  # already ended: called at once, still not raised
+    assert seen == ["next"]
+    records = [r for r in caplog.records if r.name == "igogo"]
+    assert len(records) == 2
+    for r in records:
+        assert r.levelno == logging.ERROR
+        assert "done callback" in r.getMessage()
+        assert r.exc_info is not None
+        assert isinstance(r.exc_info[1], RuntimeError)
+
+
+def test_ids_increase_and_names_default_to_the_function_name() -> None:
+    @igogo.job
+    def worker() -> None:
+        pass
+
+    named = igogo.job(name="custom")(lambda: None)
+    a, b, c = worker(), worker(), named()
+    assert a.id < b.id < c.id
+    assert (a.name, c.name) == ("worker", "custom")
+    assert a.origin is None  # no display host here
+    assert repr(a) == f"<igogo.Job #{a.id} 'worker' pending>"
+    assert igogo.wait(a, b, c, timeout=10)
+    assert repr(a) == f"<igogo.Job #{a.id} 'worker' done>"
+    assert a.elapsed >= 0
+
+
+def test_a_job_runs_in_a_copy_of_the_context_it_was_started_in() -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    token = var.set("starter")
+    try:
+
+        @igogo.job
+        def read_and_write() -> str:
+            seen = var.get()
+            var.set("job")
+            igogo.sleep(0)
+            return seen + "/" + var.get()
+
+        j = read_and_write()
+        var.set("changed after start")
+        assert j.result(timeout=10) == "starter/job"
+        assert var.get() == "changed after start"
+    finally:
+        var.reset(token)
+
+
+# -- states ---------------------------------------------------------------------------------------
+
+
+def test_states_through_a_jobs_life() -> None:
+    event = igogo.Event()
+    queue: igogo.Queue[int] = igogo.Queue()
+    seen: list[str] = []
+
+    @igogo.job
+    def other() -> None:
+        igogo.sleep(0.05)
+
+    @igogo.job
+    def life() -> str:
+        me = igogo.current_job()
+        assert me is not None
+        seen.append(me.state)
+        igogo.sleep(0.05)
+        event.wait()
+        queue.get()
+        helper.result()
+        return "ok"
+
+    j = life()
+    assert j.state == "pending"
+    igogo.sleep(0.01)
+    assert seen == ["running"]
+    assert j.state == "sleeping"
+    while j.state == "sleeping":
+        igogo.sleep(0.01)
+    assert j.state == "waiting"  # on the event
+    event.set()
+    igogo.sleep(0.01)
+    assert j.state == "waiting"  # on the queue
+    helper = other()
+    queue.put(1)
+    igogo.sleep(0.01)
+    assert j.state == "waiting"  # on the other job
+    j.pause()
+    assert j.state == "paused"
+    igogo.sleep(0.1)  # the other job ends meanwhile; the wake-up is held
+    assert helper.state == "done"
+    assert j.state == "paused"
+    j.resume()
+    assert j.result(timeout=10) == "ok"
+    assert j.state == "done"
+    assert set(igogo.STATES) == {
+        "pending",
+        "running",
+        "sleeping",
+        "waiting",
+        "paused",
+        "done",
+        "failed",
+        "stopped",
+        "timed out",
+    }
+
+
+def test_end_states_failed_stopped_and_timed_out() -> None:
+    failed = igogo.job(lambda: 1 / 0)()
+    stopped = igogo.job(lambda: igogo.sleep(60))()
+    timed_out = igogo.job(timeout=0.05)(lambda: igogo.sleep(60))()
+    igogo.sleep(0.01)
+    stopped.stop()
+    assert igogo.wait(failed, stopped, timed_out, timeout=5)
+    assert [j.state for j in (failed, stopped, timed_out)] == ["failed", "stopped", "timed out"]
+    assert [j.stopped() for j in (failed, stopped, timed_out)] == [False, True, True]
+    assert all(j.state in igogo.STATES for j in (failed, stopped, timed_out))
+
+
+# -- stopping -------------------------------------------------------------------------------------
+
+
+def test_stop_a_pending_job_before_it_ever_ran() -> None:
+    ran: list[int] = []
+    j = igogo.job(lambda: ran.append(1))()
+    assert j.state == "pending"
+    assert j.stop() is True
+    assert igogo.wait(j, timeout=5)
+    assert ran == []
+    assert j.state == "stopped"
+    assert j.stop() is False  # already ended
+
+
+def test_stop_a_ready_job_stops_it_at_its_yield() -> None:
+    log: list[str] = []
+
+    @igogo.job
+    def busy() -> None:
+        try:
+            while True:
+                igogo.yielder()
+        finally:
+            log.append("finally")
+
+    j = busy()
+    igogo.sleep(0.05)  # it ran and sits in the ready queue
+    assert j.state == "running"
+    assert SCHED.current is None
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert j.state == "stopped"
+    assert log == ["finally"]
+
+
+def test_stop_a_sleeping_job_wakes_it_at_once() -> None:
+    log: list[str] = []
+
+    @igogo.job
+    def nap() -> None:
+        try:
+            igogo.sleep(30)
+            log.append("slept")
+        finally:
+            log.append("finally")
+
+    j = nap()
+    igogo.sleep(0.01)
+    assert j.state == "sleeping"
+    t = time.monotonic()
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert time.monotonic() - t < 2.0
+    assert j.state == "stopped"
+    assert log == ["finally"]
+
+
+def test_stop_a_job_waiting_on_a_queue_event_or_job() -> None:
+    queue: igogo.Queue[int] = igogo.Queue()
+    event = igogo.Event()
+    target = igogo.job(lambda: igogo.sleep(30))()
+    waiters = [
+        igogo.job(name="on queue")(queue.get)(),
+        igogo.job(name="on event")(event.wait)(),
+        igogo.job(name="on job")(target.result)(),
+    ]
+    igogo.sleep(0.02)
+    assert [w.state for w in waiters] == ["waiting"] * 3
+    t = time.monotonic()
+    for w in waiters:
+        w.stop()
+    assert igogo.wait(*waiters, timeout=5)
+    assert time.monotonic() - t < 2.0
+    assert [w.state for w in waiters] == ["stopped"] * 3
+    # They left the lists they waited in.
+    assert queue._getters == []
+    assert event._waiters == []
+    assert target._waiters == []
+    assert target.state == "sleeping"
+    target.stop()
+    assert igogo.wait(target, timeout=5)
+
+
+def test_stop_a_paused_job() -> None:
+    ran: list[str] = []
+    pending = igogo.job(lambda: ran.append("pending ran"))()
+    pending.pause()
+    sleeper = igogo.job(lambda: igogo.sleep(0.02) or ran.append("sleeper woke"))()
+    igogo.sleep(0.01)
+    sleeper.pause()
+    igogo.sleep(0.1)  # the sleeper's timer fired; its wake-up is held
+    assert (pending.state, sleeper.state) == ("paused", "paused")
+    assert ran == []
+    pending.stop()
+    sleeper.stop()
+    assert igogo.wait(pending, sleeper, timeout=5)
+    assert (pending.state, sleeper.state) == ("stopped", "stopped")
+    assert ran == []
+
+
+def test_finally_blocks_and_context_managers_run_on_stop() -> None:
+    log: list[object] = []
+
+    @contextlib.contextmanager
+    def resource() -> Iterator[None]:
+        log.append("enter")
+        try:
+            yield
+        except BaseException as e:
+            log.append(type(e).__name__)
+            raise
+        finally:
+            log.append("exit")
+
+    @igogo.job
+    def holder() -> None:
+        try:
+            with resource():
+                igogo.sleep(30)
+        finally:
+            log.append("finally")
+
+    j = holder()
+    igogo.sleep(0.01)
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert log == ["enter", "Stop", "exit", "finally"]
+    assert j.state == "stopped"
+
+
+@pytest.mark.parametrize("switch", ["sleep", "yielder", "wait"])
+def test_a_job_that_catches_stop_is_stopped_at_its_next_switch_point(switch: str) -> None:
+    log: list[str] = []
+    event = igogo.Event()
+
+    @igogo.job
+    def stubborn() -> None:
+        try:
+            igogo.sleep(30)
+        except igogo.Stop:
+            log.append("caught")
+        log.append("carried on")
+        if switch == "sleep":
+            igogo.sleep(0.01)
+        elif switch == "yielder":
+            for _ in range(10_000_000):
+                igogo.yielder()
+        else:
+            event.wait()
+        log.append("never")
+
+    j = stubborn()
+    igogo.sleep(0.01)
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert log == ["caught", "carried on"]
+    assert j.state == "stopped"
+
+
+def test_a_job_that_catches_stop_and_returns_is_still_stopped() -> None:
+    @igogo.job
+    def sneaky() -> str:
+        with contextlib.suppress(igogo.Stop):
+            igogo.sleep(30)
+        return "ignored the stop"
+
+    j = sneaky()
+    igogo.sleep(0.01)
+    j.stop()
+    assert igogo.wait(j, timeout=5)
+    assert j.state == "stopped"
+    with pytest.raises(igogo.StoppedError):
+        j.result()
+
+
+@pytest.mark.parametrize("how", ["igogo.stop", "job.stop"])
+def test_a_job_stopping_itself(how: str) -> None:
+    log: list[str] = []
+
+    @igogo.job
+    def quitter() -> None:
+        try:
+            log.append("before")
+            if how == "igogo.stop":
+                igogo.stop()
+            else:
+                me = igogo.current_job()
+                assert me is not None
+                me.stop()
+            log.append("after")
+        finally:
+            log.append("finally")
+
+    j = quitter()
+    assert igogo.wait(j, timeout=5)
+    assert log == ["before", "finally"]
+    assert j.state == "stopped"
+
+
+def test_a_job_waiting_on_itself_gets_deadlock_error() -> None:
+    @igogo.job
+    def selfish() -> str:
+        me = igogo.current_job()
+        assert me is not None
+        try:
+            me.result()
+        except igogo.DeadlockError as e:
+            return str(e)
+        return "no error"
+
+    message = selfish().result(timeout=5)
+    assert "cannot wait for itself" in message
+
+    @igogo.job
+    def selfish_wait() -> None:
+        me = igogo.current_job()
+        assert me is not None
+        igogo.wait(me)
+
+    j = selfish_wait()
+    assert igogo.wait(j, timeout=5)
+    assert j.state == "failed"
+    assert isinstance(j.exception(), igogo.DeadlockError)
+    assert isinstance(j.exception(), RuntimeError)
+
+
+def test_result_of_a_stopped_job_raises_stopped_error() -> None:
+    j = igogo.job(lambda: igogo.sleep(30))()
+    igogo.sleep(0.01)
+    j.stop()
+    with pytest.raises(igogo.StoppedError, match="was stopped, so it has no result"):
+        j.result(timeout=5)
+    with pytest.raises(igogo.StoppedError) as info:
+        j.exception()
+    assert not isinstance(info.value, igogo.JobTimeoutError)
+
+
+def test_a_timeout_stops_the_job_and_result_raises_job_timeout_error() -> None:
+    log: list[str] = []
+
+    @igogo.job(timeout=0.1)
+    def forever() -> None:
+        try:
+            while True:
+                igogo.sleep(0.01)
+        finally:
+            log.append("finally")
+
+    t = time.monotonic()
+    j = forever()
+    with pytest.raises(igogo.JobTimeoutError, match=r"after its timeout of 0\.1 s"):
+        j.result(timeout=5)
+    assert 0.1 <= time.monotonic() - t <= 1.5
+    assert j.state == "timed out"
+    assert log == ["finally"]
+    with pytest.raises(igogo.StoppedError):  # a timeout is a kind of stop
+        j.result()
+
+
+def test_a_timeout_stops_a_busy_job_at_its_next_yield() -> None:
+    @igogo.job(timeout=0.05)
+    def busy() -> None:
+        while True:
+            igogo.yielder()
+
+    j = busy()
+    assert igogo.wait(j, timeout=5)
+    assert j.state == "timed out"
+
+
+def test_a_job_that_ends_before_its_timeout_is_done() -> None:
+    j = igogo.job(timeout=0.2)(lambda: "quick")()
+    assert j.result(timeout=5) == "quick"
+    igogo.sleep(0.3)
+    assert j.state == "done"
+    assert j._timeout_timer is None
+
+
+# -- pause and resume -----------------------------------------------------------------------------
+
+
+def test_a_paused_job_does_not_run_until_resumed() -> None:
+    count = [0]
+    running = [True]
+
+    @igogo.job
+    def counter() -> None:
+        while running[0]:
+            count[0] += 1
+            igogo.sleep(0.005)
+
+    j = counter()
+    igogo.sleep(0.05)
+    assert count[0] > 0
+    j.pause()  # takes effect at once: regular code only runs between the job's steps
+    frozen = count[0]
+    igogo.sleep(0.1)
+    assert count[0] == frozen
+    assert j.state == "paused"
+    j.resume()
+    igogo.sleep(0.05)
+    assert count[0] > frozen
+    running[0] = False
+    j.result(timeout=5)
+
+
+def test_a_job_can_pause_itself_until_resumed_from_outside() -> None:
+    log: list[str] = []
+
+    @igogo.job
+    def shy() -> str:
+        log.append("before")
+        me = igogo.current_job()
+        assert me is not None
+        me.pause()
+        log.append("after")
+        return "resumed"
+
+    j = shy()
+    igogo.sleep(0.05)
+    assert log == ["before"]
+    assert j.state == "paused"
+    j.resume()
+    assert j.result(timeout=5) == "resumed"
+    assert log == ["before", "after"]
+
+
+def test_pause_and_resume_a_pending_job() -> None:
+    j = igogo.job(lambda: "ran")()
+    j.pause()
+    assert j.state == "paused"
+    igogo.sleep(0.05)
+    assert j.state == "paused"
+    j.resume()
+    assert j.state == "pending"
+    assert j.result(timeout=5) == "ran"

@@ -1,0 +1,274 @@
+"""Queue and Event: waits park the job (no spinning); regular code can wait on them too."""
+
+from __future__ import annotations
+
+import queue
+import time
+from typing import Any
+
+import pytest
+
+import igogo
+
+# -- Queue -------------------------------------------------------------------------------------
+
+
+def test_producer_and_consumer_through_a_bounded_queue() -> None:
+    q: igogo.Queue[int] = igogo.Queue(maxsize=2)
+    sizes: list[int] = []
+    producer_states: list[str] = []
+
+    @igogo.job
+    def producer() -> None:
+        for i in range(20):
+            q.put(i)
+            sizes.append(q.qsize())
+        q.put(-1)
+
+    @igogo.job
+    def consumer() -> list[int]:
+        got = []
+        while True:
+            producer_states.append(p.state)
+            if (item := q.get()) == -1:
+                return got
+            got.append(item)
+            igogo.sleep(0.001)
+
+    p = producer()
+    c = consumer()
+    assert c.result(timeout=10) == list(range(20))
+    assert p.result(timeout=10) is None
+    assert max(sizes) == 2  # never more than maxsize
+    assert "waiting" in producer_states  # the producer parked on the full queue
+    assert q.empty()
+
+
+def test_a_waiting_consumer_is_resumed_once_per_item_not_spinning(recorder: Any) -> None:
+    q: igogo.Queue[int] = igogo.Queue()
+
+    @igogo.job(name="consumer")
+    def consumer() -> list[int]:
+        return [q.get() for _ in range(5)]
+
+    @igogo.job(name="producer")
+    def producer() -> None:
+        for i in range(5):
+            igogo.sleep(0.02)
+            q.put_nowait(i)
+
+    c, p = consumer(), producer()
+    assert c.result(timeout=10) == [0, 1, 2, 3, 4]
+    p.result(timeout=10)
+    # Started once, then woken by each of the five items: a polling consumer
+    # would have been switched in hundreds of times in 0.1 s.
+    assert recorder.count("switched_in", "consumer") == 6
+
+
+def test_get_and_put_with_timeouts_in_a_job() -> None:
+    q: igogo.Queue[str] = igogo.Queue(maxsize=1)
+
+    @igogo.job
+    def impatient() -> list[str]:
+        out = []
+        t = time.monotonic()
+        try:
+            q.get(timeout=0.05)
+        except queue.Empty as e:
+            out.append(f"empty:{0.05 <= time.monotonic() - t <= 1.0}:{e}")
+        q.put("x")
+        t = time.monotonic()
+        try:
+            q.put("y", timeout=0.05)
+        except queue.Full as e:
+            out.append(f"full:{0.05 <= time.monotonic() - t <= 1.0}:{e}")
+        out.append(q.get(timeout=0.05))
+        return out
+
+    assert impatient().result(timeout=10) == [
+        "empty:True:the queue stayed empty for 0.05 s",
+        "full:True:the queue stayed full (1 items) for 0.05 s",
+        "x",
+    ]
+    assert q.empty()
+
+
+def test_get_and_put_with_timeouts_in_regular_code() -> None:
+    q: igogo.Queue[int] = igogo.Queue(maxsize=1)
+    t = time.monotonic()
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.05)
+    assert 0.05 <= time.monotonic() - t <= 1.0
+    q.put(1)
+    with pytest.raises(queue.Full):
+        q.put(2, timeout=0.05)
+    assert q.get(timeout=0.05) == 1
+
+
+def test_regular_code_waits_on_a_queue_while_jobs_fill_it() -> None:
+    q: igogo.Queue[str] = igogo.Queue()
+
+    @igogo.job
+    def producer() -> None:
+        for word in ("a", "b", "c"):
+            igogo.sleep(0.02)
+            q.put(word)
+
+    p = producer()
+    assert [q.get(timeout=5) for _ in range(3)] == ["a", "b", "c"]
+    p.result(timeout=5)
+
+
+def test_nowait_variants_and_sizes() -> None:
+    q: igogo.Queue[int] = igogo.Queue(maxsize=2)
+    assert (q.empty(), q.full(), len(q)) == (True, False, 0)
+    with pytest.raises(queue.Empty, match="the queue is empty"):
+        q.get_nowait()
+    q.put_nowait(1)
+    q.put_nowait(2)
+    assert (q.empty(), q.full(), q.qsize()) == (False, True, 2)
+    assert repr(q) == "<igogo.Queue 2/2 items>"
+    with pytest.raises(queue.Full, match=r"the queue is full \(2 items\)"):
+        q.put_nowait(3)
+    assert [q.get_nowait(), q.get_nowait()] == [1, 2]
+    unbounded: igogo.Queue[int] = igogo.Queue()
+    for i in range(1000):
+        unbounded.put_nowait(i)
+    assert not unbounded.full()
+    assert repr(unbounded) == "<igogo.Queue 1000/inf items>"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_queue_rejects_a_bad_maxsize(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"maxsize=.*integer >= 0 \(0 = unbounded\)"):
+        igogo.Queue(maxsize=bad)  # type: ignore[arg-type]
+
+
+def test_consumers_are_served_in_arrival_order() -> None:
+    q: igogo.Queue[int] = igogo.Queue()
+    consumers = [igogo.job(q.get)() for _ in range(3)]
+    igogo.sleep(0.01)
+    for i in range(3):
+        q.put_nowait(i)
+    assert [c.result(timeout=5) for c in consumers] == [0, 1, 2]
+
+
+def test_a_stopped_consumer_hands_its_wakeup_to_the_next_one() -> None:
+    """Regression: the item must not be stranded while another consumer waits."""
+    q: igogo.Queue[str] = igogo.Queue()
+    a, b = igogo.job(q.get)(), igogo.job(q.get)()
+    igogo.sleep(0.01)
+    q.put_nowait("x")  # wakes a ...
+    a.stop()  # ... which is stopped before it takes the item
+    assert b.result(timeout=2) == "x"
+    assert a.state == "stopped"
+    assert q.empty()
+
+
+def test_a_stopped_producer_hands_its_wakeup_to_the_next_one() -> None:
+    q: igogo.Queue[str] = igogo.Queue(maxsize=1)
+    q.put_nowait("full")
+    a, b = igogo.job(q.put)("a"), igogo.job(q.put)("b")
+    igogo.sleep(0.01)
+    assert q.get_nowait() == "full"  # frees a slot and wakes a ...
+    a.stop()  # ... which is stopped before it fills it
+    b.result(timeout=2)
+    assert q.get_nowait() == "b"
+
+
+# -- Event -------------------------------------------------------------------------------------
+
+
+def test_event_wait_parks_until_set() -> None:
+    event = igogo.Event()
+    log: list[str] = []
+
+    @igogo.job
+    def waiter() -> bool:
+        log.append("waiting")
+        ok = event.wait()
+        log.append("woken")
+        return ok
+
+    j = waiter()
+    igogo.sleep(0.05)
+    assert log == ["waiting"]
+    assert j.state == "waiting"
+    assert repr(event) == "<igogo.Event unset, 1 waiting>"
+    event.set()
+    assert j.result(timeout=5) is True
+    assert log == ["waiting", "woken"]
+    assert repr(event) == "<igogo.Event set, 0 waiting>"
+
+
+def test_event_set_wakes_every_waiter() -> None:
+    """Regression: setting the event woke only every other waiter."""
+    event = igogo.Event()
+    waiters = [igogo.job(event.wait)() for _ in range(5)]
+    igogo.sleep(0.01)
+    event.set()
+    assert igogo.wait(*waiters, timeout=2)
+    assert [w.result() for w in waiters] == [True] * 5
+
+
+def test_a_waiter_that_misses_a_pulse_still_wakes_at_the_next_set() -> None:
+    """Regression: a waiter that found the event cleared again was lost for good."""
+    event = igogo.Event()
+    j = igogo.job(event.wait)()
+    igogo.sleep(0.01)
+    event.set()
+    event.clear()  # before the waiter ran: it goes back to waiting
+    igogo.sleep(0.01)
+    assert j.state == "waiting"
+    event.set()
+    assert j.result(timeout=2) is True
+
+
+def test_event_wait_with_a_timeout() -> None:
+    event = igogo.Event()
+
+    @igogo.job
+    def waiter() -> tuple[bool, float]:
+        t = time.monotonic()
+        ok = event.wait(timeout=0.05)
+        return ok, time.monotonic() - t
+
+    ok, elapsed = waiter().result(timeout=5)
+    assert ok is False
+    assert 0.05 <= elapsed <= 1.0
+    assert repr(event) == "<igogo.Event unset, 0 waiting>"
+
+
+def test_event_set_clear_and_wait_on_a_set_event() -> None:
+    event = igogo.Event()
+    assert not event.is_set()
+    event.set()
+    assert event.is_set()
+    assert event.wait(timeout=0) is True
+    assert igogo.job(event.wait)().result(timeout=5) is True
+    event.clear()
+    assert not event.is_set()
+    assert event.wait(timeout=0.01) is False
+
+
+def test_regular_code_waits_on_an_event_set_by_a_job() -> None:
+    event = igogo.Event()
+
+    @igogo.job
+    def setter() -> None:
+        igogo.sleep(0.03)
+        event.set()
+
+    j = setter()
+    t = time.monotonic()
+    assert event.wait(timeout=5) is True
+    assert time.monotonic() - t < 2.0
+    j.result(timeout=5)
+
+
+def test_many_jobs_waiting_for_one_job_are_all_woken() -> None:
+    """Regression: a job's end woke only every other job waiting for it."""
+    target = igogo.job(lambda: igogo.sleep(0.02) or "ok")()
+    waiters = [igogo.job(target.result)() for _ in range(5)]
+    assert igogo.wait(*waiters, timeout=2)
+    assert [w.result() for w in waiters] == ["ok"] * 5
