@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import igogo
 from igogo import _hosts
 from igogo._hub import SCHED
 
@@ -42,6 +43,25 @@ def no_leaked_jobs() -> Iterator[None]:
         SCHED.owner = None
         host.detach()
         pytest.fail(f"no job is left, yet host {host!r} is still attached")
+
+
+@pytest.fixture
+def settle() -> Callable[[], None]:
+    """``settle()`` runs the jobs until none is ready: each has parked, paused or ended.
+
+    Use it instead of a short sleep to let jobs reach the waits a test is about:
+    on a loaded machine a sleep of a few milliseconds may not give them a turn.
+    """
+
+    def run_until_settled() -> None:
+        deadline = time.monotonic() + 10.0
+        igogo.sleep(0)  # one tick
+        while SCHED.ready or SCHED._calls:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the jobs never settled: {SCHED.ready!r}")
+            igogo.sleep(0)
+
+    return run_until_settled
 
 
 @pytest.fixture

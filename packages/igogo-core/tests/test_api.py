@@ -166,16 +166,21 @@ def test_sleep_in_regular_code_drives_the_jobs() -> None:
 
     @igogo.job
     def ticker() -> None:
-        for _ in range(5):
+        for _ in range(100):
             ticks.append(time.monotonic())
-            igogo.sleep(0.01)
+            igogo.sleep(0.005)
 
     j = ticker()
     t = time.monotonic()
     igogo.sleep(0.1)
     assert 0.1 <= time.monotonic() - t <= 1.0
-    assert len(ticks) == 5
-    assert j.done()
+    assert len(ticks) >= 3  # woken by its timers again and again while regular code slept
+    assert not j.done()
+    ran = len(ticks)
+    time.sleep(0.05)  # a plain sleep runs no job
+    assert len(ticks) == ran
+    j.stop()
+    assert igogo.wait(j, timeout=5)
 
 
 def test_sleep_with_no_job_just_sleeps() -> None:
@@ -330,7 +335,7 @@ def test_stop_by_cell_id_stops_the_jobs_of_one_origin(
     assert [j.origin for j in (a1, a2, b)] == [1, 1, 2]
     assert igogo.stop_by_cell_id(1) == 2
     assert igogo.wait(a1, a2, timeout=5)
-    assert b.state == "sleeping"
+    assert not b.done()
     assert igogo.stop_by_cell_id(1) == 0
     assert igogo.stop_by_cell_id(2) == 1
     assert igogo.wait(b, timeout=5)
@@ -351,7 +356,7 @@ def test_a_job_functions_stop_all_stops_only_its_own_jobs() -> None:
     assert mine.stop_all() == 2
     assert igogo.wait(m1, m2, timeout=5)
     assert mine.jobs == []
-    assert t.state == "sleeping"
+    assert not t.done()
     assert theirs.stop_all() == 1
     assert igogo.wait(t, timeout=5)
 
@@ -419,3 +424,12 @@ def test_jobs_repr_when_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SCHED, "history", collections.deque(maxlen=200))
     assert igogo.jobs() == []
     assert repr(igogo.jobs()) == "no igogo jobs"
+
+
+def test_run_of_a_decorated_function_returns_its_result_not_the_job() -> None:
+    @igogo.job(name="main")
+    def main(x: int) -> int:
+        igogo.sleep(0.01)
+        return x * 2
+
+    assert igogo.run(main, 21) == 42

@@ -118,6 +118,9 @@ def test_the_loop_stays_responsive_while_a_job_spins() -> None:
 
     async def main() -> int:
         j = spinner()
+        host = SCHED.host
+        assert isinstance(host, igogo.AsyncioHost)
+        assert type(host._handle) is asyncio.TimerHandle  # call_at, never call_soon
         beats = 0
         end = time.monotonic() + 0.3
         while time.monotonic() < end:
@@ -129,9 +132,9 @@ def test_the_loop_stays_responsive_while_a_job_spins() -> None:
 
     beats = asyncio.run(main())
     assert spins[0] > 0
-    # A loop starved by the job would see a handful of beats; each tick gives
-    # the loop back after one budget (15 ms), so there are at least ~20.
-    assert beats >= 8
+    # Each tick gives the loop back after one budget (15 ms): about 15 beats on
+    # an idle machine; a tick that kept the loop while the job spins gives none.
+    assert beats >= 3
 
 
 def test_await_a_job_started_outside_the_loop(host_factories: list[Callable[[], Any]]) -> None:

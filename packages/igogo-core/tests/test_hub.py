@@ -123,7 +123,7 @@ def test_sleep_zero_alternates_jobs_strictly() -> None:
 
 def test_sleeping_jobs_wake_in_the_order_of_their_deadlines() -> None:
     """Three jobs whose wake-ups interleave; every sleep ends at t0 + slot * step."""
-    step = 0.04
+    step = 0.05
     t0 = time.monotonic() + 0.02
     log: list[tuple[str, int]] = []
 
@@ -303,6 +303,33 @@ def test_timers_fire_in_due_order_and_cancelled_timers_never_fire() -> None:
     later.cancel()
     assert SCHED.next_deadline() == math.inf
     assert fired == ["a", "b", "c"]
+
+
+def test_a_sleeper_wakes_on_time_beside_a_busy_job() -> None:
+    """A slice ends when the next timer is due, and timers fire between job steps."""
+    igogo.configure(tick_budget=2.0)  # each slice could last up to 1 s
+    running = [True]
+
+    @igogo.job
+    def busy() -> None:
+        while running[0]:
+            igogo.yielder()
+
+    @igogo.job
+    def sleeper() -> list[float]:
+        lateness = []
+        for _ in range(3):
+            t = time.monotonic()
+            igogo.sleep(0.05)
+            lateness.append(time.monotonic() - t - 0.05)
+        running[0] = False  # ends the busy job within this tick
+        return lateness
+
+    s = sleeper()
+    b = busy()
+    lateness = s.result(timeout=10)
+    b.result(timeout=10)
+    assert all(0 <= late < 0.5 for late in lateness), lateness
 
 
 def test_next_deadline_is_now_while_a_job_is_ready() -> None:

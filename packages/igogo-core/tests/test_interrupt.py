@@ -163,12 +163,35 @@ def test_the_handler_found_is_put_back_exactly_after_ticks(kind: str) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def test_ctrl_c_in_a_tick_with_no_job_running_goes_to_the_handler_found(found: Handler) -> None:
-    SCHED.call_at(time.monotonic() - 1, lambda: signal.raise_signal(signal.SIGINT))
-    SCHED.tick()  # the timer fires in the hub: no job holds the CPU
+def test_ctrl_c_between_job_steps_goes_to_the_handler_found(found: Handler) -> None:
+    igogo.configure(tick_budget=1.0)
+    handlers: list[object] = []
+
+    def timer() -> None:
+        handlers.append(signal.getsignal(signal.SIGINT))
+        signal.raise_signal(signal.SIGINT)
+
+    @igogo.job
+    def busy() -> None:
+        while not handlers:
+            igogo.yielder()  # the slice ends when the timer is due
+
+    j = busy()
+    SCHED.call_at(time.monotonic() + 0.01, timer)
+    SCHED.tick()  # the timer fires between two steps of the job: no job holds the CPU
+    assert len(handlers) == 1
+    assert handlers[0] is not found  # igogo's guard was installed ...
+    assert found.calls == 1  # ... and passed the signal to the handler it found
+    assert signal.getsignal(signal.SIGINT) is found
+    j.result(timeout=5)
     assert found.calls == 1
-    signal.raise_signal(signal.SIGINT)  # after the tick: the handler found is back
-    assert found.calls == 2
+
+
+def test_a_tick_with_only_timers_leaves_the_handler_alone(found: Handler) -> None:
+    handlers: list[object] = []
+    SCHED.call_at(time.monotonic() - 1, lambda: handlers.append(signal.getsignal(signal.SIGINT)))
+    SCHED.tick()
+    assert handlers == [found]
 
 
 def test_a_host_that_routes_interrupts_to_jobs_fails_only_the_running_job(

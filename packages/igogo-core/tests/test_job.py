@@ -6,7 +6,7 @@ import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -176,14 +176,15 @@ def test_a_job_runs_in_a_copy_of_the_context_it_was_started_in() -> None:
 # -- states ---------------------------------------------------------------------------------------
 
 
-def test_states_through_a_jobs_life() -> None:
+def test_states_through_a_jobs_life(settle: Callable[[], None]) -> None:
     event = igogo.Event()
+    release = igogo.Event()
     queue: igogo.Queue[int] = igogo.Queue()
     seen: list[str] = []
 
     @igogo.job
     def other() -> None:
-        igogo.sleep(0.05)
+        release.wait()
 
     @igogo.job
     def life() -> str:
@@ -191,6 +192,7 @@ def test_states_through_a_jobs_life() -> None:
         assert me is not None
         seen.append(me.state)
         igogo.sleep(0.05)
+        seen.append("slept")
         event.wait()
         queue.get()
         helper.result()
@@ -198,23 +200,24 @@ def test_states_through_a_jobs_life() -> None:
 
     j = life()
     assert j.state == "pending"
-    igogo.sleep(0.01)
+    igogo.sleep(0)  # one tick: the job's first step
     assert seen == ["running"]
     assert j.state == "sleeping"
-    while j.state == "sleeping":
+    while "slept" not in seen:
         igogo.sleep(0.01)
     assert j.state == "waiting"  # on the event
     event.set()
-    igogo.sleep(0.01)
+    settle()
     assert j.state == "waiting"  # on the queue
     helper = other()
     queue.put(1)
-    igogo.sleep(0.01)
+    settle()
     assert j.state == "waiting"  # on the other job
     j.pause()
     assert j.state == "paused"
-    igogo.sleep(0.1)  # the other job ends meanwhile; the wake-up is held
-    assert helper.state == "done"
+    release.set()
+    assert helper.result(timeout=5) is None  # the other job ends; the wake-up is held
+    igogo.sleep(0.02)
     assert j.state == "paused"
     j.resume()
     assert j.result(timeout=10) == "ok"
@@ -301,7 +304,7 @@ def test_stop_a_sleeping_job_wakes_it_at_once() -> None:
     assert log == ["finally"]
 
 
-def test_stop_a_job_waiting_on_a_queue_event_or_job() -> None:
+def test_stop_a_job_waiting_on_a_queue_event_or_job(settle: Callable[[], None]) -> None:
     queue: igogo.Queue[int] = igogo.Queue()
     event = igogo.Event()
     target = igogo.job(lambda: igogo.sleep(30))()
@@ -310,7 +313,7 @@ def test_stop_a_job_waiting_on_a_queue_event_or_job() -> None:
         igogo.job(name="on event")(event.wait)(),
         igogo.job(name="on job")(target.result)(),
     ]
-    igogo.sleep(0.02)
+    settle()
     assert [w.state for w in waiters] == ["waiting"] * 3
     t = time.monotonic()
     for w in waiters:
@@ -327,14 +330,15 @@ def test_stop_a_job_waiting_on_a_queue_event_or_job() -> None:
     assert igogo.wait(target, timeout=5)
 
 
-def test_stop_a_paused_job() -> None:
+def test_stop_a_paused_job(settle: Callable[[], None]) -> None:
     ran: list[str] = []
     pending = igogo.job(lambda: ran.append("pending ran"))()
     pending.pause()
-    sleeper = igogo.job(lambda: igogo.sleep(0.02) or ran.append("sleeper woke"))()
-    igogo.sleep(0.01)
+    sleeper = igogo.job(lambda: igogo.sleep(0.05) or ran.append("sleeper woke"))()
+    settle()  # the sleeper sleeps; the pending job is held
+    assert sleeper.state == "sleeping"
     sleeper.pause()
-    igogo.sleep(0.1)  # the sleeper's timer fired; its wake-up is held
+    igogo.sleep(0.15)  # the sleeper's timer fires; its wake-up is held
     assert (pending.state, sleeper.state) == ("paused", "paused")
     assert ran == []
     pending.stop()

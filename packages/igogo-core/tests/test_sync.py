@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -144,20 +145,21 @@ def test_queue_rejects_a_bad_maxsize(bad: object) -> None:
         igogo.Queue(maxsize=bad)  # type: ignore[arg-type]
 
 
-def test_consumers_are_served_in_arrival_order() -> None:
+def test_consumers_are_served_in_arrival_order(settle: Callable[[], None]) -> None:
     q: igogo.Queue[int] = igogo.Queue()
     consumers = [igogo.job(q.get)() for _ in range(3)]
-    igogo.sleep(0.01)
+    settle()
     for i in range(3):
         q.put_nowait(i)
     assert [c.result(timeout=5) for c in consumers] == [0, 1, 2]
 
 
-def test_a_stopped_consumer_hands_its_wakeup_to_the_next_one() -> None:
+def test_a_stopped_consumer_hands_its_wakeup_to_the_next_one(settle: Callable[[], None]) -> None:
     """Regression: the item must not be stranded while another consumer waits."""
     q: igogo.Queue[str] = igogo.Queue()
     a, b = igogo.job(q.get)(), igogo.job(q.get)()
-    igogo.sleep(0.01)
+    settle()
+    assert (a.state, b.state) == ("waiting", "waiting")
     q.put_nowait("x")  # wakes a ...
     a.stop()  # ... which is stopped before it takes the item
     assert b.result(timeout=2) == "x"
@@ -165,11 +167,12 @@ def test_a_stopped_consumer_hands_its_wakeup_to_the_next_one() -> None:
     assert q.empty()
 
 
-def test_a_stopped_producer_hands_its_wakeup_to_the_next_one() -> None:
+def test_a_stopped_producer_hands_its_wakeup_to_the_next_one(settle: Callable[[], None]) -> None:
     q: igogo.Queue[str] = igogo.Queue(maxsize=1)
     q.put_nowait("full")
     a, b = igogo.job(q.put)("a"), igogo.job(q.put)("b")
-    igogo.sleep(0.01)
+    settle()
+    assert (a.state, b.state) == ("waiting", "waiting")
     assert q.get_nowait() == "full"  # frees a slot and wakes a ...
     a.stop()  # ... which is stopped before it fills it
     b.result(timeout=2)
@@ -201,11 +204,12 @@ def test_event_wait_parks_until_set() -> None:
     assert repr(event) == "<igogo.Event set, 0 waiting>"
 
 
-def test_event_set_wakes_every_waiter() -> None:
+def test_event_set_wakes_every_waiter(settle: Callable[[], None]) -> None:
     """Regression: setting the event woke only every other waiter."""
     event = igogo.Event()
     waiters = [igogo.job(event.wait)() for _ in range(5)]
-    igogo.sleep(0.01)
+    settle()
+    assert [w.state for w in waiters] == ["waiting"] * 5
     event.set()
     assert igogo.wait(*waiters, timeout=2)
     assert [w.result() for w in waiters] == [True] * 5

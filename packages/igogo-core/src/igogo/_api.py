@@ -228,7 +228,11 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
             "igogo.run() drives the jobs from a script and cannot run in a job; "
             "call the job function directly to start a job from a job"
         )
-    main = _start(fn, args, kwargs, JobOptions())
+    main: Job[T]
+    if isinstance(fn, JobFunction):  # a decorated function: its job's result, not the Job
+        main = fn(*args, **kwargs)
+    else:
+        main = _start(fn, args, kwargs, JobOptions())
     try:
         wait_all()
     except BaseException:

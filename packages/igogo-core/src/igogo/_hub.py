@@ -306,8 +306,9 @@ class Scheduler:
     def tick(self, interrupts_to_caller: bool = False) -> None:
         """Run due timers, then ready jobs for at most ``tick_budget`` seconds.
 
-        A job's slice also ends when the next timer is due, and due timers fire
-        between job steps, so sleepers wake on time beside busy jobs.
+        A job's slice also ends when the next timer is due, due timers fire
+        between job steps, and the jobs they wake run next, so sleepers wake on
+        time beside busy jobs.
         """
         global _deadline
         if self._in_tick:
@@ -359,10 +360,16 @@ class Scheduler:
 
     def _fire_timers(self, now: float) -> None:
         timers = self.timers
+        ready = self.ready
+        n = len(ready)
         while timers and timers[0][0] <= now:
             timer = heapq.heappop(timers)[2]
             if not timer.cancelled:
                 timer.callback()
+        if len(ready) > n:
+            # The jobs these timers woke run next, in due order, not behind every
+            # busy job's slice: that is what makes a sleeper wake on time.
+            ready.rotate(len(ready) - n)
 
     def _step(self, job: Job[Any], hub: greenlet) -> None:
         g = job._greenlet
