@@ -46,10 +46,15 @@ class JobOutput:
     def __init__(self, header: Header, job: Job[Any], host: JupyterHost) -> None:
         self.header = header
         self.tail = Tail(None if host.headless else TAIL_LINES)
-        self.render = RichRender(host, job, self.tail) if job.options.kind != "text" else None
+        # A markdown or html job's display renders its stdout only (stderr stays a
+        # stream); headless runs write the tail out as text instead.
+        rich = job.options.kind != "text" and not host.headless
+        self.render = RichRender(host, job, Tail(TAIL_LINES)) if rich else None
         out, err = (None, None) if host.headless else (sys.stdout, sys.stderr)
         self.stdout = JobStream(out, self.tail, self.render)
         self.stderr = JobStream(err, self.tail)
+        self.streams: tuple[Any, Any] = (self.stdout, self.stderr)
+        """``sys.stdout`` and ``sys.stderr`` while the job runs (it may redirect them)."""
         self.headless_id = f"igogo-{job.id}-headless-{time.time_ns()}"
         self.new_slots(job)
 
@@ -87,8 +92,17 @@ class JupyterHost(igogo.AsyncioHost):
         super().detach()
 
     def adopt(self, job: Job[Any]) -> None:
-        job.origin = self.bridge.execution_count()
-        out = job.host_data[_KEY] = JobOutput(self.bridge.parent_header(), job, self)
+        parent = igogo.current_job()
+        parent_out = None if parent is None else job_output(parent)
+        if parent is not None and parent_out is not None:
+            # Started by a job: it belongs to that job's cell, not to the cell that
+            # happens to run now (on ipykernel 6 ``shell.parent_header`` is global).
+            job.origin = parent.origin
+            header = parent_out.header
+        else:
+            job.origin = self.bridge.execution_count()
+            header = self.bridge.parent_header()
+        out = job.host_data[_KEY] = JobOutput(header, job, self)
         if self.headless:
             from IPython.display import display
 
@@ -102,11 +116,14 @@ class JupyterHost(igogo.AsyncioHost):
         out = job_output(job)
         if out is not None:
             self._streams = sys.stdout, sys.stderr
-            sys.stdout, sys.stderr = out.stdout, out.stderr
+            sys.stdout, sys.stderr = out.streams
             self._saved = self.bridge.enter(out.header)
 
     def switched_out(self, job: Job[Any]) -> None:
         if self._streams is not None:
+            out = job_output(job)
+            if out is not None:  # a job's own redirection (redirect_stdout) outlives a yield
+                out.streams = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = self._streams
             self._streams = None
             self.bridge.leave(self._saved)

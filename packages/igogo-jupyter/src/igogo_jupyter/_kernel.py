@@ -28,9 +28,24 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection
     from types import CodeType, TracebackType
 
-__all__ = ["KernelBridge"]
+__all__ = ["KernelBridge", "cell_number"]
 
 Header = dict[str, Any]
+
+
+def cell_number(shell: Any) -> int:
+    """The number the running cell shows (``In [n]``); between cells, the last one's.
+
+    ``shell.execution_count`` cannot tell: IPython 9 counts it up *before* it
+    runs a cell (so during the cell it is n + 1), older IPython after.  Either
+    way the shell hands the running cell's own :class:`ExecutionResult`, which
+    carries n, to its display hook for as long as the cell runs.
+    """
+    result = getattr(shell.displayhook, "exec_result", None)
+    count = getattr(result, "execution_count", None)
+    if isinstance(count, int):
+        return count
+    return int(shell.execution_count) - 1
 
 
 class KernelBridge:
@@ -68,8 +83,8 @@ class KernelBridge:
         return loop
 
     def execution_count(self) -> int:
-        """The number of the cell running now (IPython counts up after the cell)."""
-        return int(self.shell.execution_count)
+        """The number of the cell running now (its ``In [n]``); see :func:`cell_number`."""
+        return cell_number(self.shell)
 
     def parent_header(self) -> Header:
         """The header of the request being handled in the calling context."""

@@ -19,6 +19,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 import igogo
 
+from ._kernel import cell_number
+
 __all__ = ["IgogoMagics", "parse_options"]
 
 _USAGE = (
@@ -98,7 +100,7 @@ class IgogoMagics(Magics):
         options = parse_options(line)
         shell = self.shell
         assert shell is not None
-        number = shell.execution_count
+        number = cell_number(shell)
         options.setdefault("name", f"cell [{number}]")
         body = _compile_cell(shell, cell, number)
         igogo.job(**options)(_run_cell_body)(shell, body)

@@ -8,9 +8,10 @@ stays linear, one stream message per flush.  Each stream also keeps a bounded
 tail of the text (``job.host_data['igogo_jupyter'].tail``) for job tables and
 for headless runs.
 
-For ``kind='markdown'`` and ``kind='html'`` the text is not streamed: it is
-rendered as Markdown or HTML into one display in the job's cell, updated in
-place at most :data:`RICH_INTERVAL` seconds apart and once more at the end.
+For ``kind='markdown'`` and ``kind='html'`` the stdout text is not streamed:
+it is rendered as Markdown or HTML into one display in the job's cell, updated
+in place at most :data:`RICH_INTERVAL` seconds apart and once more at the end.
+stderr (warnings, for example) stays an ordinary stream.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class JobStream(io.TextIOBase):
     def write(self, s: str) -> int:
         self.tail.add(s)
         if self.render is not None:
+            self.render.tail.add(s)
             self.render.changed()
         elif self.target is not None:
             self.target.write(s)
@@ -96,7 +98,10 @@ class JobStream(io.TextIOBase):
 
 
 class RichRender:
-    """Renders a markdown or html job's text into one display, rate-limited."""
+    """Renders a markdown or html job's stdout into one display, rate-limited.
+
+    ``tail`` is the render's own: it holds only what the job's stdout wrote.
+    """
 
     def __init__(self, host: JupyterHost, job: Job[Any], tail: Tail) -> None:
         self.host = host
