@@ -99,6 +99,31 @@ def test_headless_off_values(value: str, monkeypatch: pytest.MonkeyPatch) -> Non
         main_thread_id = 0
 
     host = JupyterHost(FakeBridge())  # type: ignore[arg-type]
-    assert host.headless is False
+    assert host.headless is None
     monkeypatch.setenv("IGOGO_HEADLESS", "1")
-    assert JupyterHost(FakeBridge()).headless is True  # type: ignore[arg-type]
+    assert JupyterHost(FakeBridge()).headless is not None  # type: ignore[arg-type]
+
+
+def test_headless_keeps_output_of_a_job_that_ends_between_cells_and_its_displays() -> None:
+    cells = [
+        "import igogo\n"
+        "@igogo.job(displays=2)\n"
+        "def short():\n"
+        "    print('short job ran')\n"
+        "    igogo.display('first slot')\n"
+        "    igogo.display('second slot')\n"
+        "short();",
+        # the job ends on a loop tick while this cell sleeps, not in a waiting cell
+        "import time\ntime.sleep(0.3)",
+        "print('third cell')",
+        "igogo.wait_all()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    env = dict(os.environ, IGOGO_HEADLESS="1")
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute(env=env)
+    first = cell_text(nb.cells[0])
+    assert "short job ran" in first
+    assert "'first slot'" in first and "'second slot'" in first
+    for cell in nb.cells[1:]:
+        assert "short job ran" not in cell_text(cell)
+        assert "slot" not in cell_text(cell)

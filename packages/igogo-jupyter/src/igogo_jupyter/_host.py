@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import igogo
 
+from ._headless import Headless
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
 from ._output import TAIL_LINES, JobStream, RichRender, Tail
@@ -45,17 +46,19 @@ class JobOutput:
 
     def __init__(self, header: Header, job: Job[Any], host: JupyterHost) -> None:
         self.header = header
-        self.tail = Tail(None if host.headless else TAIL_LINES)
+        headless = host.headless is not None
+        self.tail = Tail(None if headless else TAIL_LINES)
         # A markdown or html job's display renders its stdout only (stderr stays a
         # stream); headless runs write the tail out as text instead.
-        rich = job.options.kind != "text" and not host.headless
+        rich = job.options.kind != "text" and not headless
         self.render = RichRender(host, job, Tail(TAIL_LINES)) if rich else None
-        out, err = (None, None) if host.headless else (sys.stdout, sys.stderr)
+        out, err = (None, None) if headless else (sys.stdout, sys.stderr)
         self.stdout = JobStream(out, self.tail, self.render)
         self.stderr = JobStream(err, self.tail)
         self.streams: tuple[Any, Any] = (self.stdout, self.stderr)
         """``sys.stdout`` and ``sys.stderr`` while the job runs (it may redirect them)."""
         self.headless_id = f"igogo-{job.id}-headless-{time.time_ns()}"
+        self.slot_content: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.new_slots(job)
 
     def new_slots(self, job: Job[Any]) -> None:
@@ -79,7 +82,9 @@ class JupyterHost(igogo.AsyncioHost):
         self.bridge = bridge
         self._saved: Any = None
         self._streams: tuple[Any, Any] | None = None
-        self.headless = os.environ.get("IGOGO_HEADLESS", "") not in ("", "0")
+        self.in_loop_tick = False
+        on = os.environ.get("IGOGO_HEADLESS", "") not in ("", "0")
+        self.headless = Headless(self) if on else None
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -103,10 +108,8 @@ class JupyterHost(igogo.AsyncioHost):
             job.origin = self.bridge.execution_count()
             header = self.bridge.parent_header()
         out = job.host_data[_KEY] = JobOutput(header, job, self)
-        if self.headless:
-            from IPython.display import display
-
-            display({"text/plain": ""}, raw=True, display_id=out.headless_id)
+        if self.headless is not None:
+            self.headless.adopt(out)
         elif out.render is not None:
             out.render.start()
 
@@ -133,22 +136,18 @@ class JupyterHost(igogo.AsyncioHost):
         out = job_output(job)
         if out is None:
             return
-        if self.headless:
+        if self.headless is not None:
             if job.state != "failed":  # a failed job is written out with its traceback
-                self._write_out(out)
+                self.headless.write_out(out)
         elif out.render is not None:
             out.render.flush()
 
-    def _write_out(self, out: JobOutput) -> None:
-        """Headless: put everything the job printed into its cell's placeholder.
-
-        Sent from the context running now, which is the cell waiting for the jobs
-        (``igogo.wait_all()``): clients that record only the running cell's
-        messages (nbclient, papermill) then apply it to the job's own cell.
-        """
-        from IPython.display import update_display
-
-        update_display({"text/plain": out.tail.text()}, raw=True, display_id=out.headless_id)
+    def _tick(self) -> None:
+        self.in_loop_tick = True
+        try:
+            super()._tick()
+        finally:
+            self.in_loop_tick = False
 
     # -- output on behalf of a job ------------------------------------------------------------
 
@@ -165,9 +164,9 @@ class JupyterHost(igogo.AsyncioHost):
         exc = job._exception
         assert exc is not None
         out = job_output(job)
-        if self.headless and out is not None:
+        if self.headless is not None and out is not None:
             out.tail.add(self.bridge.format_traceback(exc, _INTERNAL_FRAMES))
-            self._write_out(out)
+            self.headless.write_out(out)
         else:
             self.for_job(job, self.bridge.show_traceback, exc, _INTERNAL_FRAMES)
 
@@ -191,7 +190,9 @@ class JupyterHost(igogo.AsyncioHost):
                 )
             out.next_slot += 1
             did = out.slot_ids[slot]
-            if out.shown[slot]:
+            if self.headless is not None:
+                self.headless.record(out, slot, obj)
+            elif out.shown[slot]:
                 self.for_job(job, functools.partial(update_display, obj, display_id=did))
             else:
                 out.shown[slot] = True
