@@ -1,12 +1,17 @@
-"""Result rows of a benchmark suite, and their rendering as a text or markdown table."""
+"""Result rows of a benchmark suite, and their rendering as a text or markdown table.
+
+A suite's rows are either :class:`Row` (one figure against a target) or
+:class:`Compare` (the same figure for this project and for another system).
+"""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Row", "Suite", "judge", "markdown", "text"]
+__all__ = ["Compare", "Row", "Suite", "judge", "markdown", "markdown_table", "text"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge}
 
@@ -20,6 +25,17 @@ class Row:
     measured: str
     target: str = "—"
     status: str = "info"
+
+
+@dataclass(frozen=True)
+class Compare:
+    """One figure measured on two systems, and the ratio of the other's to ours."""
+
+    scenario: str
+    metric: str
+    ours: str
+    other: str
+    ratio: str = "—"
 
 
 def judge(
@@ -43,18 +59,36 @@ class Suite:
     name: str
     title: str
     context: dict[str, str]
-    rows: list[Row]
+    rows: list[Row] | list[Compare]
     notes: list[str] = field(default_factory=list)
+    header: tuple[str, ...] | None = None
+    """Column titles; by default those of :class:`Row` tables."""
+    before_table: list[str] = field(default_factory=list)
+    """Markdown lines put between the context and the table (a summary, a chart)."""
+    after_table: list[str] = field(default_factory=list)
+    """Markdown lines put right after the table."""
+    write_files: Callable[[Path], list[Path]] | None = None
+    """Called with the results directory (full runs only): writes extra files, returns them."""
 
     @property
     def misses(self) -> int:
-        return sum(r.status == "MISS" for r in self.rows)
+        return sum(getattr(r, "status", None) == "MISS" for r in self.rows)
+
+    @property
+    def passes(self) -> int:
+        return sum(getattr(r, "status", None) == "PASS" for r in self.rows)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.header or _HEADER
 
 
 _HEADER = ("Scenario", "Metric", "Measured", "Target", "Result")
 
 
-def _cells(row: Row) -> tuple[str, str, str, str, str]:
+def _cells(row: Row | Compare) -> tuple[str, ...]:
+    if isinstance(row, Compare):
+        return (row.scenario, row.metric, row.ours, row.other, row.ratio)
     return (row.scenario, row.metric, row.measured, row.target, row.status)
 
 
@@ -62,8 +96,9 @@ def text(suite: Suite) -> str:
     """The suite as an aligned plain-text table, for the terminal."""
     lines = [suite.title, ""]
     lines += [f"  {k}: {v}" for k, v in suite.context.items()]
-    rows = [_HEADER, *(_cells(r) for r in suite.rows)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
+    header = suite.columns
+    rows = [header, *(_cells(r) for r in suite.rows)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     sep = "  ".join("-" * w for w in widths)
     lines += ["", sep]
     for i, r in enumerate(rows):
@@ -71,8 +106,8 @@ def text(suite: Suite) -> str:
         if i == 0:
             lines.append(sep)
     lines.append(sep)
-    passed = sum(r.status == "PASS" for r in suite.rows)
-    lines.append(f"targets: {passed} PASS, {suite.misses} MISS")
+    if suite.passes or suite.misses:
+        lines.append(f"targets: {suite.passes} PASS, {suite.misses} MISS")
     if suite.notes:
         lines += ["", *(f"  * {n}" for n in suite.notes)]
     return "\n".join(lines)
@@ -82,14 +117,25 @@ def _md_escape(cell: str) -> str:
     return cell.replace("|", "\\|")
 
 
+def markdown_table(suite: Suite) -> str:
+    """The suite's table alone, in markdown."""
+    header = suite.columns
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_escape(c) for c in _cells(r)) + " |" for r in suite.rows]
+    return "\n".join(lines)
+
+
 def markdown(suite: Suite, command: str) -> str:
     """The suite as a markdown document: context, table, notes."""
     lines = [f"# {suite.title}", "", f"Produced by `{command}`.", ""]
     lines += [f"- **{k}**: {v}" for k, v in suite.context.items()]
-    lines += ["", "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
-    lines += ["| " + " | ".join(_md_escape(c) for c in _cells(r)) + " |" for r in suite.rows]
-    passed = sum(r.status == "PASS" for r in suite.rows)
-    lines += ["", f"Targets: {passed} PASS, {suite.misses} MISS."]
+    if suite.before_table:
+        lines += ["", *suite.before_table]
+    lines += ["", markdown_table(suite)]
+    if suite.passes or suite.misses:
+        lines += ["", f"Targets: {suite.passes} PASS, {suite.misses} MISS."]
+    if suite.after_table:
+        lines += ["", *suite.after_table]
     if suite.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in suite.notes)]
     return "\n".join(lines) + "\n"

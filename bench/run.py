@@ -3,8 +3,12 @@
     python bench/run.py [--quick] [--only SUITE ...]
 
 Without ``--quick`` each suite's table is also written to ``bench/results/<suite>.md``.
-``--quick`` is a smoke test for CI: every scenario at about 1/50 of its size, in a
-few seconds; it fails only if a suite crashes, never because a target is missed.
+``--quick`` is a smoke test for CI: every scenario at a tiny size, in well under a
+minute; it fails only if a suite crashes, never because a target is missed.
+
+Suites: ``core`` (bench/core.py, igogo-core alone in plain interpreters), ``mpl``
+(bench/mpl.py) and ``kernels`` (bench/kernels.py, this project against the original
+igogo 1.1.0 in real kernels; it writes a chart next to its table).
 """
 
 from __future__ import annotations
@@ -16,16 +20,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import core
+import kernels
+import mpl
 from report import Suite, markdown, text
 
-SUITES: dict[str, Callable[[bool], Suite]] = {"core": core.main}
+SUITES: dict[str, Callable[[bool], Suite]] = {
+    "core": core.main,
+    "mpl": mpl.main,
+    "kernels": kernels.main,
+}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="smoke test at ~1/50 scale; writes no results"
+        "--quick", action="store_true", help="smoke test at a tiny scale; writes no results"
     )
     parser.add_argument(
         "--only",
@@ -50,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             RESULTS.mkdir(exist_ok=True)
             out = RESULTS / f"{suite.name}.md"
             out.write_text(markdown(suite, command), encoding="utf-8")
-            print(f"wrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+            written = [out]
+            if suite.write_files is not None:
+                written += suite.write_files(RESULTS)
+            for path in written:
+                shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+                print(f"wrote {shown}")
     if misses:
         print(f"{misses} target(s) missed (reported, not a failure)")
     return 0

@@ -158,3 +158,49 @@ def test_add_and_remove_hooks() -> None:
 def test_an_object_with_no_event_is_not_a_hook() -> None:
     with pytest.raises(TypeError, match="is not a hook: it defines none of job_started"):
         igogo.add_hook(object())
+
+
+def test_a_hook_may_take_over_showing_some_objects(
+    hook: Callable[[object], object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken: list[tuple[str, object]] = []
+
+    class Taker:
+        def take_display(self, job: igogo.Job[Any], obj: object) -> bool:
+            if isinstance(obj, int):
+                taken.append((job.name, obj))
+                return True
+            return False
+
+    hook(Taker())
+
+    @igogo.job(name="shower")
+    def shower() -> None:
+        igogo.display(1, "two", 3)
+        igogo.display(5)  # all taken: the host is not called
+
+    shower().result(timeout=5)
+    igogo.display(4)  # regular code: nothing is offered to hooks
+    assert taken == [("shower", 1), ("shower", 3), ("shower", 5)]
+    out = capsys.readouterr().out
+    assert "two" in out and "4" in out
+    assert not any(str(n) in out for n in (1, 3, 5))
+
+
+def test_a_hook_whose_take_display_raises_is_disabled_and_the_object_shown(
+    hook: Callable[[object], object],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken:
+        def take_display(self, job: igogo.Job[Any], obj: object) -> bool:
+            raise RuntimeError("take_display broke")
+
+    broken = Broken()
+    hook(broken)
+    with caplog.at_level(logging.ERROR, logger="igogo"):
+        igogo.job(name="shows")(lambda: igogo.display("shown anyway"))().result(timeout=5)
+    assert "shown anyway" in capsys.readouterr().out
+    assert all(h is not broken for h in SCHED.hooks.hooks)
+    (record,) = [r for r in caplog.records if r.name == "igogo"]
+    assert "disabled" in record.getMessage() and "take_display" in record.getMessage()

@@ -19,6 +19,7 @@ from typing import Any
 
 from jupyter_client.manager import KernelManager
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 OUTPUT_TYPES = (
     "stream",
     "display_data",
@@ -226,12 +227,20 @@ class KernelDriver:
 
     # -- what a cell shows -------------------------------------------------------------------
 
-    def outputs(self, ex: Execution, types: tuple[str, ...] = OUTPUT_TYPES) -> list[dict[str, Any]]:
-        """The output messages addressed to ``ex``'s cell, in arrival order."""
+    def outputs(
+        self, ex: Execution, types: tuple[str, ...] = OUTPUT_TYPES, widgets: bool = False
+    ) -> list[dict[str, Any]]:
+        """The output messages addressed to ``ex``'s cell, in arrival order.
+
+        Displays of widgets (the control row igogo shows for each job it starts) are
+        left out unless ``widgets``: tests of what jobs print and display see only that.
+        """
         return [
             m
             for m in self.messages
-            if m["parent_header"].get("msg_id") == ex.msg_id and m["msg_type"] in types
+            if m["parent_header"].get("msg_id") == ex.msg_id
+            and m["msg_type"] in types
+            and (widgets or WIDGET_MIME not in m["content"].get("data", ()))
         ]
 
     def stdout(self, ex: Execution, name: str = "stdout") -> str:

@@ -84,6 +84,20 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("pi_job = estimate_pi()", ["pi ~ 3.1", "from 400,000 random points"]),
         ("igogo.wait_all()", ["pi estimate: 3.1"]),
     ],
+    "05-progress-bars": [
+        ("%%igogo --name process", ["processed 100,000 rows"]),
+        ("rows processed so far", ["of 100,000 rows processed so far"]),
+        ("igogo.wait_all()", ["all rows correct: True"]),
+    ],
+    "06-two-plots": [
+        ("waves_job = waves()", ["waves: 60 frames drawn"]),
+        ("walks_job = random_walks()", ["random walks: 5 walkers, 3000 steps, final spread"]),
+        (
+            "import igogo_mpl",
+            ["figures in this cell's pyplot: [1]", "lines on the job's figure: 2"],
+        ),
+        ("igogo.wait_all()", ["both jobs done: done done", "figures left open: []"]),
+    ],
 }
 
 # Seconds a notebook may take; each takes a few. Hangs are caught by nbclient's timeout.

@@ -189,7 +189,9 @@ def test_line_magic_lists_jobs(kernel: KernelDriver) -> None:
     a = kernel.run("%%igogo --name listed-job\nwhile True:\n    igogo.sleep(0.01)")
     number = a.reply["content"]["execution_count"]
     ex = kernel.run("%igogo")
-    (table,) = kernel.texts(ex)
+    # In a notebook the list is the live job table (a widget); its text form is the table.
+    (result,) = kernel.outputs(ex, ("execute_result",), widgets=True)
+    table = result["content"]["data"]["text/plain"]
     header, *rows = table.splitlines()
     assert header.split() == ["id", "name", "origin", "state", "elapsed"]
     row = next(r for r in rows if "listed-job" in r)

@@ -243,7 +243,12 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 class JobList(list[Job[Any]]):
-    """A list of jobs whose repr is a readable table."""
+    """A list of jobs whose repr is a readable table (an HTML table in notebooks)."""
+
+    def _repr_html_(self) -> str:
+        from ._html import jobs_html
+
+        return jobs_html(self)
 
     def __repr__(self) -> str:
         if not self:
@@ -298,8 +303,15 @@ def display(*objs: Any, **kwargs: Any) -> None:
     update in place.  Outside a job, and without a display host, this is
     IPython's ``display`` (or ``print`` without IPython).
     """
+    job = current_job()
+    hooks = SCHED.hooks
+    if job is not None and hooks.take_display and not kwargs:
+        # Integrations may show some objects their own way (igogo-mpl: figures).
+        objs = tuple(o for o in objs if not hooks.take_display_of(job, o))
+        if not objs:
+            return
     host = SCHED.host or Host()
-    host.display(current_job(), objs, kwargs)
+    host.display(job, objs, kwargs)
 
 
 def clear_output(wait: bool = False) -> None:

@@ -6,6 +6,10 @@ Calls happen on the scheduler's thread, in the hub, never inside the job's own
 greenlet.  A hook that raises is removed at once and the failure is logged on
 the ``igogo`` logger: one broken integration never breaks the scheduler, the
 job, or the other integrations.
+
+A hook may also define ``take_display(job, obj)``: :func:`igogo.display` in a
+job offers it each object first, and an object for which it returns True is
+shown by the hook and not by the host (igogo-mpl shows figures this way).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ __all__ = ["EVENTS", "Hooks", "logger"]
 
 logger: Final = logging.getLogger("igogo")
 EVENTS: Final = ("job_started", "switched_in", "switched_out", "job_finished")
+_METHODS: Final = (*EVENTS, "take_display")
 
 
 class Hooks:
@@ -37,23 +42,24 @@ class Hooks:
         self.switched_in: list[Callable[[Job[Any]], Any]] = []
         self.switched_out: list[Callable[[Job[Any]], Any]] = []
         self.job_finished: list[Callable[[Job[Any]], Any]] = []
+        self.take_display: list[Callable[[Job[Any], Any], Any]] = []
 
     @staticmethod
-    def _methods(hook: object) -> list[tuple[str, Callable[[Job[Any]], Any]]]:
-        return [(ev, m) for ev in EVENTS if callable(m := getattr(hook, ev, None))]
+    def _methods(hook: object) -> list[tuple[str, Callable[..., Any]]]:
+        return [(ev, m) for ev in _METHODS if callable(m := getattr(hook, ev, None))]
 
     @classmethod
-    def _bound(cls, hook: object) -> list[tuple[Callable[[Job[Any]], Any]]]:
+    def _bound(cls, hook: object) -> list[tuple[Callable[..., Any]]]:
         return [(m,) for _, m in cls._methods(hook)]
 
     def _rebuild(self) -> None:
-        for ev in EVENTS:
+        for ev in _METHODS:
             getattr(self, ev)[:] = [m for h in self.hooks for e, m in self._methods(h) if e == ev]
 
     def add(self, hook: object) -> None:
         """Register ``hook``; it must define at least one of the events."""
         if not self._methods(hook):
-            raise TypeError(f"{hook!r} is not a hook: it defines none of {', '.join(EVENTS)}")
+            raise TypeError(f"{hook!r} is not a hook: it defines none of {', '.join(_METHODS)}")
         if all(h is not hook for h in self.hooks):
             self.hooks.append(hook)
             self._rebuild()
@@ -73,11 +79,24 @@ class Hooks:
             try:
                 m(job)
             except Exception:
-                owner = next((h for h in self.hooks if (m,) in self._bound(h)), m)
-                self.remove(owner)
-                logger.exception(
-                    "igogo hook %r raised in %s(%r) and was disabled",
-                    owner,
-                    getattr(m, "__name__", "?"),
-                    job,
-                )
+                self._disable(m, job)
+
+    def take_display_of(self, job: Job[Any], obj: object) -> bool:
+        """Whether a hook's ``take_display(job, obj)`` has shown ``obj`` itself."""
+        for m in tuple(self.take_display):
+            try:
+                if m(job, obj):
+                    return True
+            except Exception:
+                self._disable(m, job)
+        return False
+
+    def _disable(self, m: Callable[..., Any], job: Job[Any]) -> None:
+        owner = next((h for h in self.hooks if (m,) in self._bound(h)), m)
+        self.remove(owner)
+        logger.exception(
+            "igogo hook %r raised in %s(%r) and was disabled",
+            owner,
+            getattr(m, "__name__", "?"),
+            job,
+        )

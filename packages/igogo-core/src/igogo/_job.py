@@ -75,6 +75,8 @@ class Job(Generic[T]):
         self.ended_at: float | None = None
         self.host_data: dict[str, Any] = {}
         """Free space for hosts and integrations, keyed by their package name."""
+        self.output_source: Callable[[], str] | None = None
+        """Set by a host that keeps the job's output: returns it for :attr:`output`."""
         self._args: tuple[Any, ...] | None = args
         self._kwargs: dict[str, Any] | None = kwargs
         self._context = contextvars.copy_context()
@@ -140,6 +142,18 @@ class Job(Generic[T]):
     def elapsed(self) -> float:
         """Seconds since the job started, up to its end."""
         return (self.ended_at or time.time()) - self.started_at
+
+    @property
+    def output(self) -> str:
+        """The last lines the job printed (stdout and stderr, in order), as its host keeps them.
+
+        In a Jupyter kernel (igogo-jupyter) that is a bounded tail of the last 200
+        lines, kept in the kernel also after the job ends.  Where nothing keeps a
+        job's output (a script prints straight to the terminal) this is ``""``.
+        Hosts provide it by setting :attr:`output_source`.
+        """
+        source = self.output_source
+        return "" if source is None else source()
 
     def done(self) -> bool:
         """Whether the job has ended, in any way."""
@@ -262,6 +276,12 @@ class Job(Generic[T]):
     def __repr__(self) -> str:
         where = "" if self.origin is None else f" from {self.origin}"
         return f"<igogo.Job #{self.id} {self.name!r}{where} {self.state}>"
+
+    def _repr_html_(self) -> str:
+        """One line of HTML for notebooks: name, cell, state, elapsed time, error or output."""
+        from ._html import job_html
+
+        return job_html(self)
 
 
 def _resolve(fut: Any) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import igogo
 
+from . import _widgets
 from ._headless import Headless
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
@@ -85,12 +86,16 @@ class JupyterHost(igogo.AsyncioHost):
         self.in_loop_tick = False
         on = os.environ.get("IGOGO_HEADLESS", "") not in ("", "0")
         self.headless = Headless(self) if on else None
+        self.board: _widgets.Board | None = None
+        """Refreshes the jobs' control rows (None in headless mode: no widgets there)."""
 
     # -- lifetime ---------------------------------------------------------------------------
 
     def attach(self, sched: Any) -> None:
         super().attach(sched)
         igogo.add_hook(self)
+        if self.headless is None:
+            self.board = _widgets.setup(self)
 
     def detach(self) -> None:
         igogo.remove_hook(self)
@@ -108,9 +113,13 @@ class JupyterHost(igogo.AsyncioHost):
             job.origin = self.bridge.execution_count()
             header = self.bridge.parent_header()
         out = job.host_data[_KEY] = JobOutput(header, job, self)
+        job.output_source = out.tail.text
         if self.headless is not None:
             self.headless.adopt(out)
-        elif out.render is not None:
+            return
+        if parent is None:  # a job started by a job is in the job table, not in a row of its own
+            _widgets.show_row(job, str(header.get("header", {}).get("msg_id", "")))
+        if out.render is not None:
             out.render.start()
 
     # -- hooks: the job's streams (and on ipykernel 6 its display parents) while it runs ------
@@ -131,8 +140,11 @@ class JupyterHost(igogo.AsyncioHost):
             self._streams = None
             self.bridge.leave(self._saved)
             self._saved = None
+        if self.board is not None and not self.in_loop_tick:  # regular code drives the jobs
+            self.board.maybe_refresh()
 
     def job_finished(self, job: Job[Any]) -> None:
+        _widgets.finished(job)
         out = job_output(job)
         if out is None:
             return

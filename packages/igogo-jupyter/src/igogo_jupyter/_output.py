@@ -32,25 +32,32 @@ RICH_INTERVAL = 0.1
 """Minimum seconds between two renders of a markdown or html job's text."""
 TAIL_LINES = 200
 """Lines of output remembered per job."""
+PARTIAL_CHARS = 10_000
+"""Characters of an unfinished line remembered (progress bars redraw one line with \\r)."""
 
 
 class Tail:
     """The last ``maxlen`` lines a job wrote (all if None), in order, both streams mixed."""
 
-    __slots__ = ("lines", "partial")
+    __slots__ = ("lines", "partial", "writes")
 
     def __init__(self, maxlen: int | None = TAIL_LINES) -> None:
         self.lines: deque[str] = deque(maxlen=maxlen)
         self.partial = ""
+        self.writes = 0
+        """How many writes it has seen: readers tell by it whether anything changed."""
 
     def add(self, text: str) -> None:
+        self.writes += 1
         if "\n" not in text:
             self.partial += text
-            return
-        head, *middle, last = (self.partial + text).split("\n")
-        self.lines.append(head)
-        self.lines.extend(middle)
-        self.partial = last
+        else:
+            head, *middle, last = (self.partial + text).split("\n")
+            self.lines.append(head)
+            self.lines.extend(middle)
+            self.partial = last
+        if len(self.partial) > PARTIAL_CHARS and self.lines.maxlen is not None:
+            self.partial = self.partial[-PARTIAL_CHARS:]
 
     def text(self) -> str:
         body = "\n".join(self.lines)

@@ -1,0 +1,217 @@
+"""What makes a tqdm bar a job's bar: ownership, auto-yield, naming, the end of its job.
+
+A bar created while a job runs belongs to that job (the job is kept on the bar
+as ``bar._igogo_job``).  Then:
+
+* every iteration of the bar, and every ``update()``, is a switch point: it
+  calls :func:`igogo.yielder`, which costs one clock read until the job's time
+  slice is over.  That is all a plain ``for x in tqdm(data)`` loop needs to
+  share the kernel;
+* the bar draws where tqdm draws, from inside the job: a notebook widget is
+  displayed in the job's cell, a text bar writes to the job's ``sys.stderr``;
+* text bars of different jobs that share one output (a terminal) are named:
+  their description starts with the job's name.  Positions (the line a text
+  bar draws on) are counted among the bars sharing that output only;
+* when the job is stopped or fails, bars it left open are closed from its
+  context: a notebook bar turns red (tqdm's ``danger`` style); an unfinished
+  text bar stays where it stopped, and a one-line note below says why.
+
+Bars created outside jobs are left alone: none of this touches them.  The
+functions here are called by the plugin's wrappers around ``tqdm.std.tqdm``
+(see :mod:`igogo_tqdm._plugin`) and by the explicit :class:`igogo_tqdm.tqdm`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import igogo
+from igogo import current_job, yielder
+
+__all__ = ["ATTR", "after_update", "free_pos", "init", "iterate", "owner"]
+
+ATTR = "_igogo_job"
+"""The bar attribute holding the job that owns the bar."""
+_NAMED = "_igogo_named"
+_KEY = "igogo_tqdm"
+_ABNORMAL = ("stopped", "failed", "timed out")
+logger = logging.getLogger("igogo")
+
+patched = False
+"""Whether the plugin's wrappers are installed on ``tqdm.std.tqdm`` (then they do the work)."""
+
+
+class JobBars:
+    """A job's bars (weakly: a finished loop's bar is freed as usual), and where to add notes."""
+
+    __slots__ = ("bars", "streams")
+
+    def __init__(self) -> None:
+        self.bars: dict[int, weakref.ref[Any]] = {}
+        self.streams: list[Any] = []
+        """Outputs of the job's text bars left unfinished: a loop left early, a bar left open."""
+
+    def unfinished(self, bar: Any) -> None:
+        if not getattr(bar, "gui", True):
+            target = output_of(bar)
+            if all(s is not target for s in self.streams):
+                self.streams.append(target)
+
+    def add(self, bar: Any) -> None:
+        if len(self.bars) >= 64:  # a job creating many short-lived bars: forget the freed ones
+            self.bars = {k: r for k, r in self.bars.items() if r() is not None}
+        self.bars[id(bar)] = weakref.ref(bar)
+
+    def open_bars(self) -> list[Any]:
+        bars = (r() for r in self.bars.values())
+        return [b for b in bars if b is not None and not getattr(b, "disable", True)]
+
+
+def owner(bar: Any) -> igogo.Job[Any] | None:
+    """The job ``bar`` belongs to, or None."""
+    job: igogo.Job[Any] | None = bar.__dict__.get(ATTR)
+    return job
+
+
+# -- creation ----------------------------------------------------------------------------------
+
+
+def init(bar: Any, init_bar: Callable[..., None], args: tuple[Any, ...], kwargs: Any) -> None:
+    """Run ``init_bar(*args, **kwargs)`` (tqdm's ``__init__``); claim the bar in a job."""
+    if ATTR in bar.__dict__:  # claimed by an outer __init__ (the explicit class)
+        init_bar(*args, **kwargs)
+        return
+    job = current_job()
+    if job is None:
+        init_bar(*args, **kwargs)
+        return
+    bar.__dict__[ATTR] = job  # before tqdm's __init__: positions are counted per output
+    init_bar(*args, **kwargs)
+    adopt(bar, job)
+
+
+def adopt(bar: Any, job: igogo.Job[Any]) -> None:
+    state: JobBars | None = job.host_data.get(_KEY)
+    if state is None:
+        state = job.host_data[_KEY] = JobBars()
+        job.add_done_callback(_job_ended)
+    state.add(bar)
+    if not getattr(bar, "disable", True) and not getattr(bar, "gui", True):
+        _name_if_shared(bar, job, output_of(bar))
+
+
+def output_of(bar: Any) -> Any:
+    """The stream a text bar writes to, under tqdm's wrappers."""
+    fp = bar.__dict__.get("fp")
+    if fp is None:
+        return None
+    from tqdm.utils import ObjectWrapper
+
+    while isinstance(fp, ObjectWrapper):
+        fp = fp._wrapped
+    return fp
+
+
+def _name_if_shared(bar: Any, job: igogo.Job[Any], target: Any) -> None:
+    """Prefix the job's name to the bars of different jobs drawing on one output."""
+    with bar.get_lock():
+        mine = [
+            b
+            for b in list(bar._instances)
+            if b.__dict__.get(ATTR) is not None
+            and not getattr(b, "disable", True)
+            and not getattr(b, "gui", True)
+            and output_of(b) is target
+        ]
+    if all(owner(b) is job for b in mine):
+        return
+    for b in mine:
+        if not b.__dict__.get(_NAMED):
+            b.__dict__[_NAMED] = True
+            name = owner(b).name  # type: ignore[union-attr]
+            b.desc = f"{name}: {b.desc}" if b.desc else name
+
+
+def free_pos(cls: Any, instance: Any, default: Callable[[], int]) -> int:
+    """tqdm's ``_get_free_pos``, counting a job bar's neighbours on its own output only.
+
+    In a kernel each job's text bars write to the job's own stream (its cell), so
+    each cell's bars start at the top line; in a terminal every bar shares stderr
+    and this is tqdm's own count.
+    """
+    if instance is None or instance.__dict__.get(ATTR) is None:
+        return default()
+    target = output_of(instance)
+    taken = {
+        abs(b.pos)
+        for b in cls._instances
+        if b is not instance and hasattr(b, "pos") and output_of(b) is target
+    }
+    return min(set(range(len(taken) + 1)).difference(taken))
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def iterate(bar: Any, it: Iterator[Any]) -> Iterator[Any]:
+    """``it`` (tqdm's iterator over the bar), with a switch point per item in a job."""
+    job = bar.__dict__.get(ATTR)
+    if job is None or current_job() is None:
+        return it
+    return _yielding(it, bar, job)
+
+
+def _yielding(it: Iterator[Any], bar: Any, job: igogo.Job[Any]) -> Iterator[Any]:
+    y = yielder
+    complete = False
+    try:
+        for item in it:
+            yield item
+            y()
+        complete = True
+    finally:
+        close = getattr(it, "close", None)  # tqdm's generator: closes the bar as tqdm would
+        if close is not None:
+            close()
+        if not complete:  # left by an exception, a stop, a break
+            state: JobBars | None = job.host_data.get(_KEY)
+            if state is not None:
+                state.unfinished(bar)
+
+
+def after_update(bar: Any) -> None:
+    """The switch point after ``bar.update()``, for a job's bar inside a job."""
+    if bar.__dict__.get(ATTR) is not None and current_job() is not None:
+        yielder()
+
+
+# -- the end of the job ------------------------------------------------------------------------
+
+
+def _job_ended(job: igogo.Job[Any]) -> None:
+    """Done callback: a stopped or failed job's open bars are closed, visibly stopped."""
+    state: JobBars | None = job.host_data.get(_KEY)
+    if state is None or job.state not in _ABNORMAL:
+        return  # a finished job's bars stay as tqdm leaves them
+    job.run_in_context(_close_abnormal, job, state)
+
+
+def _close_abnormal(job: igogo.Job[Any], state: JobBars) -> None:
+    for bar in state.open_bars():
+        try:
+            if hasattr(bar, "container"):  # tqdm.notebook: red, and kept in view
+                bar.disp(bar_style="danger", check_delay=False)
+            state.unfinished(bar)
+            bar.close()
+        except Exception:  # one broken bar (a closed stream, say) leaves the others be
+            logger.exception("igogo-tqdm could not close %r of %r", bar, job)
+    std = sys.modules.get("tqdm.std")
+    if std is None:
+        return
+    note = f"igogo: job {job.name!r} {job.state}; its progress bar stays where it stopped"
+    for stream in state.streams:
+        std.tqdm.write(note, file=stream)

@@ -1,0 +1,192 @@
+"""The igogo plugin: job-aware tqdm bars for every tqdm class, switched on and off.
+
+igogo activates the plugin (entry point ``igogo.plugins``, name ``tqdm``) when
+the first job of the process starts; importing :mod:`igogo_tqdm` does nothing.
+Activation wraps four methods of ``tqdm.std.tqdm``, the base class of
+``tqdm.tqdm``, ``tqdm.auto``, ``tqdm.notebook``, ``tqdm.asyncio`` and the rest:
+
+* ``__init__``: a bar created inside a job belongs to it;
+* ``__iter__``: such a bar's loop yields on every item (see :mod:`._bars`);
+* ``update``: so does each manual ``update()``;
+* ``_get_free_pos``: a job bar's text line is counted among the bars on its own
+  output (each job's cell in a kernel).
+
+Each wrapper first looks at the bar: a bar that belongs to no job goes straight
+to tqdm's own method, so outside jobs tqdm behaves as it always does.
+Deactivation puts the four original class attributes back, the very objects.
+
+If tqdm has not been imported yet, activation imports nothing: it waits for
+``tqdm.std`` to be imported (a finder at the front of ``sys.meta_path``, removed
+again at that import) and wraps the class the moment the module has run.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+from typing import Any
+
+from igogo import current_job, yielder
+
+from . import _bars
+
+__all__ = ["TqdmPlugin"]
+
+WRAPPED = ("__init__", "__iter__", "update", "_get_free_pos")
+"""The attributes of ``tqdm.std.tqdm`` the plugin replaces while it is active."""
+
+
+def _wrappers(cls: type, saved: dict[str, Any]) -> dict[str, Any]:
+    # What the class attribute gives (tqdm's __init__ is a partialmethod): the
+    # wrappers carry its name, docstring and signature.
+    as_found = {name: getattr(cls, name) for name in ("__init__", "_get_free_pos")}
+    orig_init = saved["__init__"]
+    orig_iter = _plain(saved["__iter__"])
+    orig_update = _plain(saved["update"])
+    orig_free_pos = saved["_get_free_pos"].__func__  # a classmethod
+    init, iterate, free_pos, ATTR = _bars.init, _bars.iterate, _bars.free_pos, _bars.ATTR
+
+    bind_init = orig_init.__get__  # tqdm's __init__ is a functools.partialmethod (envwrap)
+
+    @functools.wraps(as_found["__init__"])
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, bind_init(self, type(self)), args, kwargs)
+
+    @functools.wraps(orig_iter)
+    def __iter__(self: Any) -> Any:
+        return iterate(self, orig_iter(self))
+
+    @functools.wraps(orig_update)
+    def update(self: Any, n: Any = 1) -> Any:
+        shown = orig_update(self, n)
+        if ATTR in self.__dict__ and current_job() is not None:  # _bars.after_update, inlined
+            yielder()
+        return shown
+
+    @functools.wraps(as_found["_get_free_pos"])
+    def _get_free_pos(cls: Any, instance: Any = None) -> int:
+        return free_pos(cls, instance, lambda: orig_free_pos(cls, instance))
+
+    return {
+        "__init__": __init__,
+        "__iter__": __iter__,
+        "update": update,
+        "_get_free_pos": classmethod(_get_free_pos),
+    }
+
+
+def _plain(attr: Any) -> Any:
+    """``attr`` as a function of the instance (it is one in every tqdm release so far)."""
+    if isinstance(attr, types.FunctionType):
+        return attr
+    return lambda self, *args: attr.__get__(self, type(self))(*args)
+
+
+class _ImportWatch:
+    """A ``sys.meta_path`` finder that calls ``callback(module)`` once ``name`` is imported.
+
+    It finds nothing itself: it asks the finders after it for the module's spec
+    and wraps the spec's loader, which puts the original loader back on the
+    module once it has run.
+    """
+
+    def __init__(self, name: str, callback: Any) -> None:
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return None  # not a loader we know how to follow: let the import go on unwatched
+        spec.loader = _WatchedLoader(spec.loader, self.callback)
+        return spec
+
+
+class _WatchedLoader:
+    def __init__(self, loader: Any, callback: Any) -> None:
+        self.loader = loader
+        self.callback = callback
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        try:
+            self.loader.exec_module(module)
+        finally:
+            module.__loader__ = self.loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self.loader
+        self.callback(module)
+
+
+class TqdmPlugin:
+    """``igogo_tqdm.plugin``: ``activate()`` makes tqdm job-aware, ``deactivate()`` undoes it."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self._cls: type | None = None
+        self._saved: dict[str, Any] = {}
+        self._watch: _ImportWatch | None = None
+
+    def activate(self) -> None:
+        if self.active:
+            return
+        self.active = True
+        std = sys.modules.get("tqdm.std")
+        if std is not None and hasattr(std, "tqdm"):
+            self._wrap(std)
+        else:
+            self._watch = _ImportWatch("tqdm.std", self._imported)
+            sys.meta_path.insert(0, self._watch)
+
+    def deactivate(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self._unwatch()
+        cls = self._cls
+        if cls is not None:
+            for name, value in self._saved.items():
+                setattr(cls, name, value)
+            self._cls = None
+            self._saved = {}
+            _bars.patched = False
+
+    @property
+    def wrapped(self) -> bool:
+        """Whether tqdm's class is wrapped now (False while waiting for tqdm's import)."""
+        return self._cls is not None
+
+    def _imported(self, module: Any) -> None:
+        self._unwatch()
+        if self.active and self._cls is None:
+            self._wrap(module)
+
+    def _unwatch(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None and watch in sys.meta_path:
+            sys.meta_path.remove(watch)
+
+    def _wrap(self, std: Any) -> None:
+        cls = std.tqdm
+        saved = {name: cls.__dict__[name] for name in WRAPPED}
+        for name, value in _wrappers(cls, saved).items():
+            setattr(cls, name, value)
+        self._cls = cls
+        self._saved = saved
+        _bars.patched = True

@@ -1,0 +1,99 @@
+"""Fixtures for igogo-tqdm's tests.
+
+* In-process tests run jobs on igogo's blocking host (no kernel); the plugin is
+  active for them, as igogo activates it at the first job of a process.  After
+  each test no job may be left alive, and the plugin must be active again.
+* ``kernel``: one real ipykernel per test module, started through jupyter_client
+  with the driver of igogo-jupyter's tests (``kernel_driver.py``, imported from
+  there), with igogo, the magics and tqdm loaded.  After each test that used it,
+  every job in it is stopped; a test that left jobs alive fails.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import igogo
+import igogo_tqdm
+from igogo._hub import SCHED
+
+JUPYTER_TESTS = Path(__file__).resolve().parents[2] / "igogo-jupyter" / "tests"
+if str(JUPYTER_TESTS) not in sys.path:
+    sys.path.insert(0, str(JUPYTER_TESTS))
+
+from kernel_driver import KernelDriver  # noqa: E402
+
+KERNEL_SETUP = (
+    "import igogo, time, sys\n"
+    "import tqdm, tqdm.auto, tqdm.notebook\n"
+    "from tqdm.auto import tqdm as auto_tqdm\n"
+    "%load_ext igogo"
+)
+
+KERNEL_CLEANUP = """\
+def _igogo_tqdm_cleanup():
+    import igogo
+    alive = [repr(j) for j in igogo.jobs() if not j.done()]
+    igogo.stop_all()
+    return alive, igogo.wait_all(5)
+print('@@cleanup@@' + repr(_igogo_tqdm_cleanup()))
+del _igogo_tqdm_cleanup
+"""
+
+
+@pytest.fixture(autouse=True)
+def _plugin_active_and_no_leaked_jobs(request: pytest.FixtureRequest) -> Iterator[None]:
+    igogo_tqdm.plugin.activate()
+    budget = SCHED.tick_budget
+    yield
+    SCHED.tick_budget = budget
+    if not igogo_tqdm.plugin.active:
+        igogo_tqdm.plugin.activate()
+        pytest.fail("the test left the igogo-tqdm plugin deactivated")
+    leaked = [j for j in SCHED.live.values()]
+    if leaked:
+        for j in leaked:
+            j.stop()
+        SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+        pytest.fail(f"the test leaked igogo jobs: {leaked}")
+    if "kernel" in request.fixturenames:
+        driver: KernelDriver = request.getfixturevalue("kernel")
+        ex = driver.run(KERNEL_CLEANUP, timeout=20)
+        text = driver.stdout(ex)
+        alive, ended = ast.literal_eval(text[text.index("@@cleanup@@") + 11 :].strip())
+        if alive or not ended:
+            pytest.fail(f"the test left jobs alive in the kernel: {alive} (all ended: {ended})")
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[KernelDriver]:
+    """A kernel shared by the tests of one module."""
+    driver = KernelDriver.start()
+    try:
+        driver.run(KERNEL_SETUP)
+        yield driver
+    finally:
+        driver.shutdown()
+
+
+@pytest.fixture
+def spinner() -> Iterator[list[int]]:
+    """A job that counts its turns: ``spinner[0]`` grows only while jobs get to run."""
+    count = [0]
+
+    @igogo.job(name="spinner")
+    def spin() -> None:
+        while True:
+            count[0] += 1
+            igogo.sleep(0)
+
+    job = spin()
+    yield count
+    job.stop()
+    job.wait(5)

@@ -1,0 +1,220 @@
+"""The plugin: found through its entry point, activated at the first job, undone exactly.
+
+Checks that need a process nobody has touched (what activation imports, what
+deactivation leaves behind) run in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import io
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import tqdm.std as tqdm_std
+from tqdm import tqdm, trange
+
+import igogo
+import igogo_tqdm
+from igogo_tqdm import _plugin
+
+
+def run_python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter; its stdout (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_entry_point_names_the_plugin() -> None:
+    (ep,) = [e for e in importlib.metadata.entry_points(group="igogo.plugins") if e.name == "tqdm"]
+    assert ep.value == "igogo_tqdm:plugin"
+    plugin = ep.load()
+    assert plugin is igogo_tqdm.plugin
+    assert callable(plugin.activate) and callable(plugin.deactivate)
+
+
+def test_the_first_job_activates_it_and_deactivation_restores_tqdm_exactly() -> None:
+    out = run_python(
+        """
+        import sys
+        import tqdm.std
+        import igogo, igogo_tqdm
+        from igogo_tqdm._plugin import WRAPPED
+
+        cls = tqdm.std.tqdm
+        before = dict(vars(cls))
+        assert not igogo_tqdm.plugin.active  # importing did nothing
+        igogo.run(lambda: None)
+        assert igogo.plugins()["tqdm"] == "active"
+        replaced = sorted(k for k, v in vars(cls).items() if before.get(k) is not v)
+        assert replaced == sorted(WRAPPED), replaced
+        assert set(vars(cls)) == set(before)
+
+        igogo.deactivate_plugin("tqdm")
+        assert igogo.plugins()["tqdm"] == "deactivated"
+        assert set(vars(cls)) == set(before)
+        assert all(vars(cls)[k] is v for k, v in before.items())
+        assert not [f for f in sys.meta_path if type(f).__module__.startswith("igogo_tqdm")]
+        print("ok")
+        """
+    )
+    assert out.strip() == "ok"
+
+
+def test_activation_before_tqdm_is_imported_imports_nothing_and_waits_for_it() -> None:
+    out = run_python(
+        """
+        import sys
+        import igogo, igogo_tqdm
+        from importlib.machinery import SourceFileLoader
+
+        def watches():
+            return [f for f in sys.meta_path if type(f).__module__ == "igogo_tqdm._plugin"]
+
+        igogo.run(lambda: None)  # activates the plugin
+        assert igogo_tqdm.plugin.active and not igogo_tqdm.plugin.wrapped
+        heavy = [m for m in ("tqdm", "ipywidgets", "IPython") if m in sys.modules]
+        assert not heavy, heavy
+        assert len(watches()) == 1 and sys.meta_path[0] is watches()[0]
+
+        import tqdm.std as std  # the watch wraps tqdm's class as tqdm.std is imported
+
+        assert igogo_tqdm.plugin.wrapped
+        assert watches() == []  # and removes itself
+        assert type(std.__loader__) is SourceFileLoader
+        assert std.__spec__.loader is std.__loader__
+
+        @igogo.job
+        def loop():
+            bar = std.tqdm(range(3))
+            return list(bar), bar._igogo_job is igogo.current_job()
+
+        assert loop().result() == ([0, 1, 2], True)
+        print("ok")
+        """
+    )
+    assert out.strip() == "ok"
+
+
+def test_deactivating_before_tqdm_is_imported_removes_the_watch() -> None:
+    out = run_python(
+        """
+        import sys
+        import igogo_tqdm
+
+        meta_path = list(sys.meta_path)
+        igogo_tqdm.plugin.activate()
+        assert len(sys.meta_path) == len(meta_path) + 1
+        igogo_tqdm.plugin.deactivate()
+        assert sys.meta_path == meta_path
+        import tqdm.std
+        assert not igogo_tqdm.plugin.wrapped
+        assert not hasattr(tqdm.std.tqdm.__iter__, "__wrapped__")
+        print("ok")
+        """
+    )
+    assert out.strip() == "ok"
+
+
+def test_activate_and_deactivate_twice_are_harmless() -> None:
+    plugin = igogo_tqdm.plugin
+    saved = dict(plugin._saved)
+    plugin.activate()
+    assert dict(plugin._saved) == saved
+    plugin.deactivate()
+    plugin.deactivate()
+    try:
+        assert all(vars(tqdm_std.tqdm)[k] is v for k, v in saved.items())
+    finally:
+        plugin.activate()
+    assert plugin.wrapped
+
+
+def test_tqdms_signature_is_kept() -> None:
+    plugin = igogo_tqdm.plugin
+    active = inspect.signature(tqdm_std.tqdm.__init__)
+    plugin.deactivate()
+    try:
+        assert inspect.signature(tqdm_std.tqdm.__init__) == active
+    finally:
+        plugin.activate()
+
+
+# -- outside jobs, tqdm is tqdm ----------------------------------------------------------------
+
+Draw = Callable[[io.StringIO], Any]
+
+
+def draw_iterated(f: io.StringIO) -> Any:
+    return sum(tqdm(range(50), file=f, mininterval=0, bar_format="{desc}|{n}/{total}|"))
+
+
+def draw_manual(f: io.StringIO) -> Any:
+    with tqdm(total=7, file=f, mininterval=0, desc="manual", bar_format="{desc}|{n}/{total}") as b:
+        for _ in range(7):
+            b.update()
+            b.set_postfix_str("x")
+    return b.n
+
+
+def draw_nested(f: io.StringIO) -> Any:
+    fmt = "{desc}|{n}/{total}"
+    positions = []
+    for _ in trange(3, file=f, mininterval=0, desc="outer", bar_format=fmt):
+        inner = tqdm(range(4), file=f, mininterval=0, leave=False, desc="in", bar_format=fmt)
+        positions.append(inner.pos)
+        for _ in inner:
+            pass
+    return positions
+
+
+def test_outside_jobs_bars_draw_exactly_as_without_the_plugin(spinner: list[int]) -> None:
+    """Same text, same values, and no job ever gets a turn (a job is alive meanwhile)."""
+    draws: list[Draw] = [draw_iterated, draw_manual, draw_nested]
+    with_plugin = []
+    for draw in draws:
+        f = io.StringIO()
+        with_plugin.append((draw(f), f.getvalue()))
+    igogo_tqdm.plugin.deactivate()
+    try:
+        without = []
+        for draw in draws:
+            f = io.StringIO()
+            without.append((draw(f), f.getvalue()))
+    finally:
+        igogo_tqdm.plugin.activate()
+    assert with_plugin == without
+    assert spinner[0] == 0
+
+
+def test_outside_jobs_the_loop_is_tqdms_own_generator() -> None:
+    bar = tqdm(range(3), file=io.StringIO())
+    it = iter(bar)
+    assert it.gi_code is igogo_tqdm.plugin._saved["__iter__"].__code__  # type: ignore[attr-defined]
+    assert list(it) == [0, 1, 2]
+    assert "_igogo_job" not in vars(bar)
+
+
+def test_wrapped_attributes_are_the_documented_ones() -> None:
+    assert set(igogo_tqdm.plugin._saved) == set(_plugin.WRAPPED)
+    for name in _plugin.WRAPPED:
+        assert vars(tqdm_std.tqdm)[name] is not igogo_tqdm.plugin._saved[name]
+
+
+def test_a_job_started_by_igogo_finds_the_plugin_active() -> None:
+    @igogo.job
+    def status() -> str:
+        return igogo.plugins()["tqdm"]
+
+    assert status().result() == "active"
