@@ -4,8 +4,9 @@ jupyter_client starts the kernel and carries the shell channel; IOPub is read by
 a thread of our own from a SUB socket with no high-water mark.  A kernel's IOPub
 socket silently drops messages for a subscriber that falls 1,000 messages behind
 (ZeroMQ's default limit on both ends), which a benchmark receiving tens of
-megabytes on a busy machine would: here ZeroMQ's I/O thread queues everything,
-and each message is stamped with the time its frames arrived.
+megabytes on a busy machine would: here the kernel runs with no limit either
+(``kernel_launcher.py``), ZeroMQ's I/O thread queues everything, and each message
+is stamped with the time its frames arrived.
 
 Each IOPub message becomes a :class:`Msg` record (type, parent, size of its
 serialized frames as they came over the wire, arrival time); message bodies are
@@ -133,8 +134,10 @@ def kernel_env(python: str) -> dict[str, str]:
 class Kernel:
     """An ipykernel run by ``python`` (any environment's interpreter), and a client.
 
-    A temporary kernelspec points at that interpreter; a temporary IPython
-    directory keeps the user's profile (startup files, extensions) out of it.
+    A temporary kernelspec points at that interpreter, which runs ipykernel through
+    ``kernel_launcher.py`` (ZeroMQ without high-water marks: the kernel drops no
+    IOPub message); a temporary IPython directory keeps the user's profile
+    (startup files, extensions) out of it.
     """
 
     def __init__(self, python: str, name: str = "bench") -> None:
@@ -145,8 +148,9 @@ class Kernel:
         root = Path(self._tmp.name)
         spec_dir = root / "kernels" / name
         spec_dir.mkdir(parents=True)
+        launcher = Path(__file__).resolve().with_name("kernel_launcher.py")
         spec = {
-            "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [python, str(launcher), "-f", "{connection_file}"],
             "display_name": name,
             "language": "python",
             "interrupt_mode": "signal",

@@ -352,8 +352,9 @@ def build(
         "so jobs run as in an idle notebook. Before measuring, each kernel runs one empty job "
         "(first-job costs: host lookup, greenback portal). IOPub sizes are the bytes of each "
         "message's serialized header, parent header, metadata and content (and binary buffers, "
-        "if any) as they arrived; the benchmark reads IOPub with no high-water mark, so no "
-        "message is dropped however many the kernel sends.",
+        "if any) as they arrived. ZeroMQ's high-water marks are off in the kernels (started "
+        "through bench/kernel_launcher.py, the only change to ipykernel) and in the benchmark's "
+        "IOPub socket: no message is dropped, however many a kernel sends.",
         "The original guesses its client from its kernel's parent process: not `jupyter-lab` "
         "here (the parent is the benchmark), so it behaves as under Notebook 7 and shows each "
         "of its outputs once more when created (one `display_data` per output per job, not "
