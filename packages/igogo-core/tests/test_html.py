@@ -14,6 +14,7 @@ HEX = re.compile(r"#[0-9a-fA-F]{3,8}\b")
 
 def colours_outside_accents(markup: str) -> list[str]:
     """Hard-coded colours in ``markup`` other than the fallbacks of the state accents."""
+    markup = re.sub(r"#\d+\b(?![;)])", "", markup.replace("&#", ""))  # job ids such as "#230"
     for accent in _html.STATE_ACCENTS.values():
         markup = markup.replace(accent, "")
     return HEX.findall(markup) + re.findall(r"rgba?\(", markup)

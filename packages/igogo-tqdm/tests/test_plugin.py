@@ -80,7 +80,10 @@ def test_activation_before_tqdm_is_imported_imports_nothing_and_waits_for_it() -
         from importlib.machinery import SourceFileLoader
 
         def watches():
-            return [f for f in sys.meta_path if type(f).__module__ == "igogo_tqdm._plugin"]
+            return [
+                f for f in sys.meta_path
+                if type(f).__module__ == "igogo._imports" and f.name == "tqdm.std"
+            ]
 
         igogo.run(lambda: None)  # activates the plugin
         assert igogo_tqdm.plugin.active and not igogo_tqdm.plugin.wrapped

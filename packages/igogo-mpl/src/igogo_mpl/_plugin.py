@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import igogo
 from igogo._hub import SCHED
+from igogo._imports import ImportWatch
 
 if TYPE_CHECKING:
     from igogo import Job
@@ -101,52 +102,6 @@ class JobFigures:
         return m is not None and self.figs.get(m.num) is m
 
 
-class _ImportWatch:
-    """A ``sys.meta_path`` finder that calls ``callback(module)`` once ``name`` is imported."""
-
-    def __init__(self, name: str, callback: Any) -> None:
-        self.name = name
-        self.callback = callback
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != self.name:
-            return None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            if finder is self or find is None:
-                continue
-            spec = find(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return None  # a loader we cannot follow: the import goes on unwatched
-        spec.loader = _WatchedLoader(spec.loader, self.callback)
-        return spec
-
-
-class _WatchedLoader:
-    def __init__(self, loader: Any, callback: Any) -> None:
-        self.loader = loader
-        self.callback = callback
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.loader, name)
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        try:
-            self.loader.exec_module(module)
-        finally:
-            module.__loader__ = self.loader
-            if module.__spec__ is not None:
-                module.__spec__.loader = self.loader
-        self.callback(module)
-
-
 def _figures_of(job: Job[Any]) -> JobFigures:
     state: JobFigures | None = job.host_data.get(KEY)
     if state is None:
@@ -180,7 +135,7 @@ class MplPlugin:
         self._outer_figs: Any = None  # regular code's Gcf.figs meanwhile
         self._outer_draw: tuple[Any, bool] | None = None  # and its inline backend flags
         self._job_draw: Any = None  # the inline "to draw" list the running job got
-        self._watch: _ImportWatch | None = None
+        self._watch: ImportWatch | None = None
         self._pending: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # headless
 
     # -- the plugin --------------------------------------------------------------------
@@ -197,7 +152,7 @@ class MplPlugin:
         if _GCF_MODULE in sys.modules:
             igogo.add_hook(self)
         else:
-            self._watch = _ImportWatch(_GCF_MODULE, self._imported)
+            self._watch = ImportWatch(_GCF_MODULE, self._imported)
             sys.meta_path.insert(0, self._watch)
 
     def _imported(self, module: object) -> None:

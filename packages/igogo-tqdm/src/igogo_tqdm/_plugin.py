@@ -28,6 +28,7 @@ import types
 from typing import Any
 
 from igogo import current_job, yielder
+from igogo._imports import ImportWatch
 
 from . import _bars
 
@@ -83,57 +84,6 @@ def _plain(attr: Any) -> Any:
     return lambda self, *args: attr.__get__(self, type(self))(*args)
 
 
-class _ImportWatch:
-    """A ``sys.meta_path`` finder that calls ``callback(module)`` once ``name`` is imported.
-
-    It finds nothing itself: it asks the finders after it for the module's spec
-    and wraps the spec's loader, which puts the original loader back on the
-    module once it has run.
-    """
-
-    def __init__(self, name: str, callback: Any) -> None:
-        self.name = name
-        self.callback = callback
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname != self.name:
-            return None
-        for finder in list(sys.meta_path):
-            find = getattr(finder, "find_spec", None)
-            if finder is self or find is None:
-                continue
-            spec = find(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return None  # not a loader we know how to follow: let the import go on unwatched
-        spec.loader = _WatchedLoader(spec.loader, self.callback)
-        return spec
-
-
-class _WatchedLoader:
-    def __init__(self, loader: Any, callback: Any) -> None:
-        self.loader = loader
-        self.callback = callback
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.loader, name)
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        try:
-            self.loader.exec_module(module)
-        finally:
-            module.__loader__ = self.loader
-            if module.__spec__ is not None:
-                module.__spec__.loader = self.loader
-        self.callback(module)
-
-
 class TqdmPlugin:
     """``igogo_tqdm.plugin``: ``activate()`` makes tqdm job-aware, ``deactivate()`` undoes it."""
 
@@ -141,7 +91,7 @@ class TqdmPlugin:
         self.active = False
         self._cls: type | None = None
         self._saved: dict[str, Any] = {}
-        self._watch: _ImportWatch | None = None
+        self._watch: ImportWatch | None = None
 
     def activate(self) -> None:
         if self.active:
@@ -151,7 +101,7 @@ class TqdmPlugin:
         if std is not None and hasattr(std, "tqdm"):
             self._wrap(std)
         else:
-            self._watch = _ImportWatch("tqdm.std", self._imported)
+            self._watch = ImportWatch("tqdm.std", self._imported)
             sys.meta_path.insert(0, self._watch)
 
     def deactivate(self) -> None:

@@ -1,0 +1,67 @@
+"""Run a plugin's setup when a module gets imported, without importing it first.
+
+Plugins such as igogo-mpl and igogo-tqdm must not import the library they
+extend when they are activated (``import igogo`` and a script's jobs load no
+plotting or progress-bar module).  :class:`ImportWatch` is a ``sys.meta_path``
+finder that lets the import happen as usual and calls ``callback(module)`` once
+the module has executed; the module keeps its own loader afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+__all__ = ["ImportWatch"]
+
+
+class ImportWatch:
+    """Calls ``callback(module)`` right after module ``name`` is first imported.
+
+    Insert it at the front of ``sys.meta_path`` to arm it and remove it to disarm
+    it; it watches one module, and a loader it cannot follow is left alone.
+    """
+
+    def __init__(self, name: str, callback: Callable[[ModuleType], object]) -> None:
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return None  # a loader we cannot follow: the import goes on unwatched
+        spec.loader = _WatchedLoader(spec.loader, self.callback)
+        return spec
+
+
+class _WatchedLoader:
+    def __init__(self, loader: Any, callback: Callable[[ModuleType], object]) -> None:
+        self.loader = loader
+        self.callback = callback
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        try:
+            self.loader.exec_module(module)
+        finally:  # the module keeps its real loader, not this wrapper
+            module.__loader__ = self.loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self.loader
+        self.callback(module)
