@@ -28,19 +28,27 @@ from ._api import (
     wait_all,
 )
 from ._errors import (
+    BrokenExecutorError,
     DeadlockError,
     IgogoError,
     JobTimeoutError,
+    MapError,
     NotInJobError,
     Stop,
     StoppedError,
+    WorkerDiedError,
+    WorkerError,
+    WorkerTraceback,
     WrongThreadError,
 )
 from ._hosts import AsyncioHost, BlockingHost, Host, deactivate_plugin, plugins
 from ._hub import yielder
 from ._job import STATES, Job, current_job
+from ._map import MapJob, map
 from ._options import KINDS, JobOptions
+from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
+from ._workers import offload
 
 __version__ = "0.1.0"
 
@@ -64,23 +72,32 @@ def unload_ipython_extension(ipython: object) -> None:
 
 
 __all__ = [
+    "ITEM_STATES",
     "KINDS",
     "STATES",
     "AsyncioHost",
     "BlockingHost",
+    "BrokenExecutorError",
     "DeadlockError",
     "Event",
     "Host",
     "IgogoError",
+    "ItemStatus",
     "Job",
     "JobFunction",
     "JobList",
     "JobOptions",
     "JobTimeoutError",
+    "MapError",
+    "MapJob",
+    "MapStatus",
     "NotInJobError",
     "Queue",
     "Stop",
     "StoppedError",
+    "WorkerDiedError",
+    "WorkerError",
+    "WorkerTraceback",
     "WrongThreadError",
     "__version__",
     "add_hook",
@@ -91,6 +108,8 @@ __all__ = [
     "display",
     "job",
     "jobs",
+    "map",
+    "offload",
     "plugins",
     "remove_hook",
     "run",

@@ -14,6 +14,7 @@ from ._hosts import Host, ensure_host
 from ._hub import SCHED
 from ._job import Job, _deadline_after, current_job
 from ._options import JobOptions
+from ._workers import configure_workers, settings
 
 __all__ = [
     "JobFunction",
@@ -43,8 +44,12 @@ T = TypeVar("T")
 def _start(
     fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], options: JobOptions
 ) -> Job[T]:
+    return launch(Job(fn, args, kwargs, options))
+
+
+def launch(job: Job[T]) -> Job[T]:
+    """Hand a new job to the host and the scheduler (on the owner thread, or via it)."""
     host = ensure_host()
-    job = Job(fn, args, kwargs, options)
     host.adopt(job)
     if SCHED.on_owner_thread():
         SCHED.start(job)
@@ -277,12 +282,19 @@ def jobs() -> JobList:
     return JobList(sorted(seen.values(), key=lambda j: j.id))
 
 
-def configure(*, tick_budget: float | None = None) -> dict[str, float]:
-    """Read or change scheduler settings; returns the settings now in force.
+_UNSET: Any = object()
+
+
+def configure(*, tick_budget: float | None = None, workers: int | None = _UNSET) -> dict[str, Any]:
+    """Read or change igogo's settings; returns the settings now in force.
 
     ``tick_budget``: seconds of CPU one tick gives all ready jobs together
     before the host (a kernel's event loop, or waiting regular code) gets
     control back; also the slice regular code keeps between rounds.
+
+    ``workers``: the number of processes in the default pool of
+    :func:`offload` and :func:`map` (None: one per CPU).  A pool already
+    running is resized at its next use.
     """
     if tick_budget is not None:
         if (
@@ -293,7 +305,9 @@ def configure(*, tick_budget: float | None = None) -> dict[str, float]:
         ):
             raise ValueError(f"tick_budget={tick_budget!r}: must be a positive number of seconds")
         SCHED.tick_budget = float(tick_budget)
-    return {"tick_budget": SCHED.tick_budget}
+    if workers is not _UNSET:
+        configure_workers(workers)
+    return {"tick_budget": SCHED.tick_budget, "workers": settings["workers"]}
 
 
 def display(*objs: Any, **kwargs: Any) -> None:

@@ -10,12 +10,17 @@ says what was wrong and what is allowed.
 from __future__ import annotations
 
 __all__ = [
+    "BrokenExecutorError",
     "DeadlockError",
     "IgogoError",
     "JobTimeoutError",
+    "MapError",
     "NotInJobError",
     "Stop",
     "StoppedError",
+    "WorkerDiedError",
+    "WorkerError",
+    "WorkerTraceback",
     "WrongThreadError",
 ]
 
@@ -55,3 +60,48 @@ class DeadlockError(IgogoError, RuntimeError):
 
 class WrongThreadError(IgogoError, RuntimeError):
     """A call that must run on the scheduler's thread came from another thread."""
+
+
+class WorkerError(IgogoError):
+    """Work given to a worker could not be done, for a reason other than the function raising.
+
+    Its arguments or its result could not be pickled, the worker process died,
+    or the executor cannot take work any more.  The message says which.
+    """
+
+
+class WorkerDiedError(WorkerError):
+    """The worker process running the call died (killed, out of memory, crashed)."""
+
+
+class BrokenExecutorError(WorkerError):
+    """The executor was shut down or broke, and takes no more work."""
+
+
+class WorkerTraceback(Exception):
+    """The traceback of an exception raised in a worker, as text.
+
+    :func:`igogo.offload` raises the worker's own exception with this as its
+    ``__cause__``, so the traceback printed in the notebook shows both the
+    lines in the worker and where the job waited for it.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return "\n\n" + self.text.rstrip("\n")
+
+
+class MapError(IgogoError):
+    """Some items of an :func:`igogo.map` failed.
+
+    ``errors`` maps each failed item's index to its exception; the first one is
+    also this error's ``__cause__``.  ``MapJob.status()`` shows every item, and
+    ``MapJob.restart()`` runs the failed ones again.
+    """
+
+    def __init__(self, message: str, errors: dict[int, BaseException]) -> None:
+        super().__init__(message)
+        self.errors = errors

@@ -39,6 +39,7 @@ __all__ = [
     "drive_from_loop",
     "ensure_host",
     "plugins",
+    "progress_bar",
 ]
 
 
@@ -278,3 +279,26 @@ def deactivate_plugin(name: str) -> None:
     plugin = _plugins.pop(name)
     _plugin_errors[name] = "deactivated"
     plugin.deactivate()
+
+
+def progress_bar(total: int, desc: str) -> Any:
+    """A progress bar from the first active plugin that makes them (igogo-tqdm), or None.
+
+    A plugin offers bars with a ``progress_bar(total=..., desc=...)`` method
+    returning an object with ``update(n)``, ``refresh()`` and ``close()`` and a
+    writable ``total``.  Called inside a job, so the bar belongs to it.  A
+    plugin whose method raises is skipped from then on, and the error logged.
+    """
+    for name, plugin in list(_plugins.items()):
+        make = getattr(plugin, "progress_bar", None)
+        if make is None or name in _no_bars:
+            continue
+        try:
+            return make(total=total, desc=desc)
+        except Exception:
+            _no_bars.add(name)
+            logger.exception("igogo plugin %r failed to make a progress bar; skipped", name)
+    return None
+
+
+_no_bars: set[str] = set()

@@ -1,0 +1,354 @@
+"""``igogo.map``: a job that runs a function over many items in worker processes.
+
+The :class:`MapJob` is an ordinary job whose greenlet only hands items to the
+executor and collects what comes back; the work happens in the workers.  At
+most ``max_in_flight`` items are at the executor at once (twice its workers by
+default: each worker has the next item waiting when it finishes one, and
+there is little left to cancel on a stop).
+
+Finished calls are decoded on the executor's own thread, queued, and the job
+is woken through the scheduler's thread-safe hand-over, once per batch: the
+notebook's thread only moves finished results into the table, prints what
+the workers printed, and sends the next items.
+
+Failure policy: an item whose function raised is sent again while it has
+retries left; so is an item whose worker died (with loky's default pool every
+item in flight when a worker dies fails that way, as the pool is replaced).
+Arguments or results that cannot be pickled are not retried: they would fail
+again.  An executor that refuses work ends the map with the items not yet run
+still ``pending``, for :meth:`MapJob.restart` with a new executor.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import Any
+
+from ._api import launch
+from ._errors import BrokenExecutorError, IgogoError, MapError, WorkerDiedError, WorkerError
+from ._hosts import progress_bar
+from ._hub import SCHED, yielder
+from ._job import Job
+from ._options import JobOptions
+from ._status import ItemStatus, MapStatus, error_text
+from ._workers import Outcome, Pool, decode, replay
+
+__all__ = ["MapJob", "map"]
+
+
+class _Item:
+    __slots__ = (
+        "attempts",
+        "error",
+        "future",
+        "index",
+        "item",
+        "seconds",
+        "sent",
+        "state",
+        "tries",
+        "value",
+    )
+
+    def __init__(self, index: int, item: Any) -> None:
+        self.index = index
+        self.item = item
+        self.state = "pending"
+        self.attempts = 0  # in all runs (restarts included), as status() shows
+        self.tries = 0  # in this run, against `retries`
+        self.seconds: float | None = None
+        self.sent = 0.0
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.future: Future[Any] | None = None
+
+
+class MapJob(Job[list[Any]]):
+    """The job started by :func:`igogo.map`: a :class:`~igogo.Job` with a table of items.
+
+    Its result is the list of results in input order.  :meth:`results` waits
+    for it; :meth:`status` and :meth:`exceptions` tell where things stand at
+    any time; :meth:`submit` adds items while it runs; :meth:`restart` runs
+    again what failed or never finished.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        items: list[_Item],
+        pool: Pool,
+        max_in_flight: int | None,
+        retries: int,
+        return_exceptions: bool,
+        progress: bool,
+        name: str | None,
+    ) -> None:
+        name = name or f"map({getattr(fn, '__name__', None) or type(fn).__name__})"
+        super().__init__(self._drive, (), {}, JobOptions(name=name))
+        self.fn = fn
+        self.pool = pool
+        self.max_in_flight = max_in_flight
+        self.retries = retries
+        self.return_exceptions = return_exceptions
+        self.progress = progress
+        self._items = items
+        self._queue: deque[int] = deque(it.index for it in items if it.state != "ok")
+        self._inflight: dict[int, _Item] = {}
+        self._arrived: deque[tuple[int, Outcome]] = deque()  # appended by executor threads
+        self._parked = False
+        self._notify_pending = False
+        self._broken: BrokenExecutorError | None = None
+        self._bar: Any = None
+
+    # -- in the job -----------------------------------------------------------------------
+
+    def _drive(self) -> list[Any]:
+        limit = self.max_in_flight or 2 * self.pool.workers()
+        if self.progress:
+            self._bar = progress_bar(len(self._items), self.name)
+            self._bar_call("update", sum(it.state == "ok" for it in self._items))
+        try:
+            while True:
+                self._collect()
+                self._send(limit)
+                if not self._inflight and (self._broken or not self._queue):
+                    break
+                if not self._arrived:
+                    self._parked = True
+                    SCHED.park("waiting", self._unpark)
+        finally:
+            for it in self._inflight.values():  # only on a stop: cancel what is still out
+                if it.future is not None:
+                    it.future.cancel()
+                it.state = "cancelled"
+            self._inflight.clear()
+            self._bar_call("close")
+        return self._outcome_list()
+
+    def _send(self, limit: int) -> None:
+        while self._queue and len(self._inflight) < limit and self._broken is None:
+            it = self._items[self._queue.popleft()]
+            it.attempts += 1
+            it.tries += 1
+            try:
+                fut = self.pool.submit(self.fn, (it.item,), {})
+            except BrokenExecutorError as e:
+                it.attempts -= 1
+                it.tries -= 1
+                self._queue.appendleft(it.index)
+                self._broken = e
+                return
+            except WorkerError as e:  # this item cannot be pickled: no retry would help
+                self._finish(it, None, e)
+                continue
+            it.state, it.sent, it.future = "running", time.monotonic(), fut
+            self._inflight[it.index] = it
+            fut.add_done_callback(functools.partial(self._arrive, it.index))
+
+    def _arrive(self, index: int, fut: Future[Any]) -> None:
+        # On the executor's thread: decode there, then wake the job once per batch.
+        self._arrived.append((index, decode(fut, self.fn)))
+        if not self._notify_pending:
+            self._notify_pending = True
+            SCHED.call_soon_threadsafe(self._notify)
+
+    def _notify(self) -> None:
+        self._notify_pending = False
+        if self._parked:
+            SCHED.wake(self)
+
+    def _unpark(self) -> None:
+        self._parked = False
+
+    def _collect(self) -> None:
+        arrived = self._arrived
+        while arrived:
+            index, out = arrived.popleft()
+            it = self._inflight.pop(index, None)
+            if it is None:  # cancelled meanwhile
+                continue
+            it.future = None
+            it.seconds = out.seconds if out.seconds is not None else time.monotonic() - it.sent
+            replay(out.output)
+            exc = out.exception
+            retry = exc is not None and (
+                isinstance(exc, WorkerDiedError) or not isinstance(exc, WorkerError)
+            )
+            if retry and it.tries <= self.retries:
+                it.state, it.error = "pending", exc
+                self._queue.append(index)
+            else:
+                self._finish(it, out.value, exc)
+            yielder()
+
+    def _finish(self, it: _Item, value: Any, exc: BaseException | None) -> None:
+        it.state = "ok" if exc is None else "error"
+        it.value, it.error = value, exc
+        self._bar_call("update", 1)
+
+    def _bar_call(self, method: str, *args: Any) -> None:
+        bar = self._bar
+        if bar is not None:
+            try:
+                getattr(bar, method)(*args)
+            except Exception:  # a broken bar must not break the map
+                self._bar = None
+
+    def _outcome_list(self) -> list[Any]:
+        items = self._items
+        if self._broken is not None:
+            left = sum(it.state == "pending" for it in items)
+            raise BrokenExecutorError(
+                f"{self.name}: {self._broken} -- {left} of {len(items)} items were not run; "
+                "restart(executor=...) runs them on a new executor"
+            ) from self._broken
+        errors = {it.index: it.error for it in items if it.state == "error" and it.error}
+        if errors and not self.return_exceptions:
+            first = next(iter(errors))
+            raise MapError(
+                f"{len(errors)} of {len(items)} items of {self.name} failed; the first, item "
+                f"{first} ({items[first].item!r}): {error_text(errors[first])}. "
+                "status() lists every item, restart() runs the failed ones again",
+                errors,
+            ) from errors[first]
+        return [it.value if it.state == "ok" else it.error for it in items]
+
+    # -- from outside ----------------------------------------------------------------------
+
+    def results(self, timeout: float | None = None) -> list[Any]:
+        """The results in input order, waiting for the map to end (like :meth:`result`).
+
+        Raises :class:`~igogo.MapError` if items failed (unless the map was
+        started with ``return_exceptions=True``: their exceptions are then in
+        the list), and :class:`~igogo.StoppedError` if the map was stopped.
+        """
+        return self.result(timeout)
+
+    def exceptions(self) -> dict[int, BaseException]:
+        """The exception of every failed item by index, as things stand now (no waiting)."""
+        return {it.index: it.error for it in self._items if it.state == "error" and it.error}
+
+    def status(self) -> MapStatus:
+        """Every item now: state, attempts, time and last error; a table in a notebook."""
+        now = time.monotonic()
+        rows = MapStatus()
+        for it in self._items:
+            state, seconds = it.state, it.seconds
+            if state == "running":
+                fut = it.future
+                if fut is not None and not fut.running() and not fut.done():
+                    state = "pending"  # sent, but still queued at the executor
+                seconds = now - it.sent
+            rows.append(
+                ItemStatus(it.index, it.item, state, it.attempts, seconds, error_text(it.error))
+            )
+        return rows
+
+    def submit(self, item: Any) -> int:
+        """Add one more item to the running map; returns its index."""
+        SCHED.check_thread("MapJob.submit()")
+        if self.done():
+            raise IgogoError(
+                f"{self!r} has ended and takes no more items; start a new igogo.map() "
+                "or restart() it"
+            )
+        it = _Item(len(self._items), item)
+        self._items.append(it)
+        self._queue.append(it.index)
+        bar = self._bar
+        if bar is not None:
+            bar.total = len(self._items)
+            self._bar_call("refresh")
+        if self._parked:
+            SCHED.wake(self)
+        return it.index
+
+    def restart(self, executor: object = None) -> MapJob:
+        """Start a new map over the same items that runs only those that failed or never finished.
+
+        Items that succeeded keep their results.  Returns the new
+        :class:`MapJob` (this one stays as it ended); ``executor`` replaces the
+        executor, for example after one broke.
+        """
+        if not self.done():
+            raise IgogoError(f"{self!r} is still running; stop it or wait for it before restart()")
+        items = []
+        for old in self._items:
+            it = _Item(old.index, old.item)
+            if old.state == "ok":
+                it.state, it.value, it.seconds = "ok", old.value, old.seconds
+            it.attempts = old.attempts  # go on counting; `tries` starts again
+            items.append(it)
+        pool = self.pool if executor is None else Pool(executor)
+        job = MapJob(
+            self.fn,
+            items,
+            pool,
+            self.max_in_flight,
+            self.retries,
+            self.return_exceptions,
+            self.progress,
+            self.name,
+        )
+        launch(job)
+        return job
+
+    def __repr__(self) -> str:
+        where = "" if self.origin is None else f" from {self.origin}"
+        summary = self.status().summary()
+        return f"<igogo.MapJob #{self.id} {self.name!r}{where} {self.state}: {summary}>"
+
+
+def map(
+    fn: Callable[[Any], Any],
+    iterable: Iterable[Any],
+    *,
+    executor: object = None,
+    max_in_flight: int | None = None,
+    retries: int = 0,
+    return_exceptions: bool = False,
+    progress: bool = True,
+    name: str | None = None,
+) -> MapJob:
+    """Run ``fn(item)`` for every item in worker processes; returns the running :class:`MapJob`.
+
+    The items are read at once.  ``executor`` is as for :func:`igogo.offload`
+    (None: igogo's reusable loky pool; a ``concurrent.futures.Executor``; a
+    ``dask.distributed.Client``).  At most ``max_in_flight`` items are at the
+    executor at once (default: twice its workers).  An item whose function
+    raises, or whose worker dies, is run again up to ``retries`` times.  With
+    ``return_exceptions=True`` the results list holds failed items'
+    exceptions instead of the map failing with :class:`~igogo.MapError`.
+    ``progress`` shows a progress bar in the job's output when a plugin makes
+    them (igogo-tqdm).  What ``fn`` prints in the workers appears there too.
+    """
+    if not callable(fn):
+        raise TypeError(f"igogo.map(fn, iterable): fn must be callable; got {fn!r}")
+    try:
+        values = list(iterable)
+    except TypeError:
+        raise TypeError(
+            f"igogo.map(fn, iterable): iterable must be iterable; got {iterable!r}"
+        ) from None
+    if not values:
+        raise ValueError(
+            "igogo.map(fn, iterable): the iterable is empty, so there is nothing to run"
+        )
+    if max_in_flight is not None and (
+        isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
+    ):
+        raise ValueError(f"max_in_flight={max_in_flight!r}: must be a whole number >= 1, or None")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries={retries!r}: must be a whole number >= 0")
+    for flag, value in (("return_exceptions", return_exceptions), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{flag}={value!r}: must be True or False")
+    pool = Pool(executor)
+    items = [_Item(i, v) for i, v in enumerate(values)]
+    job = MapJob(fn, items, pool, max_in_flight, retries, return_exceptions, progress, name)
+    launch(job)
+    return job

@@ -1,0 +1,109 @@
+"""The status table of a map: one row per item, as text and as HTML."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ._html import BORDER, FONT, MONO, MUTED, STATE_ACCENTS
+
+__all__ = ["ITEM_STATES", "ItemStatus", "MapStatus"]
+
+ITEM_STATES: Final = ("pending", "running", "ok", "error", "cancelled")
+"""What an item of a map can be: waiting for a worker, in a worker, done, failed, cancelled."""
+
+_ACCENTS: Final = {
+    "pending": STATE_ACCENTS["pending"],
+    "running": STATE_ACCENTS["running"],
+    "ok": STATE_ACCENTS["done"],
+    "error": STATE_ACCENTS["failed"],
+    "cancelled": STATE_ACCENTS["stopped"],
+}
+
+
+def _short(obj: object, limit: int = 60) -> str:
+    try:
+        text = repr(obj)
+    except Exception as e:  # a repr that raises must not break the table
+        text = f"<repr failed: {type(e).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_text(exc: BaseException | None, limit: int = 200) -> str:
+    """An exception in one line: ``ValueError: bad value``."""
+    if exc is None:
+        return ""
+    lines = str(exc).strip().splitlines()
+    text = type(exc).__name__ + (f": {lines[0]}" if lines else "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStatus:
+    """One item of a map: where it stands, how often it ran, and how it went."""
+
+    index: int
+    item: Any
+    state: str
+    attempts: int
+    seconds: float | None
+    """Run time in the worker (for a running item: time since it was sent)."""
+    error: str
+    """The last error in one line ('' if none), also for an item waiting for a retry."""
+
+
+class MapStatus(list[ItemStatus]):
+    """Every item of a map as a row; a table when printed or shown in a notebook."""
+
+    def counts(self) -> dict[str, int]:
+        """How many items are in each state (every state, zeros included)."""
+        counts = dict.fromkeys(ITEM_STATES, 0)
+        for row in self:
+            counts[row.state] += 1
+        return counts
+
+    def summary(self) -> str:
+        """``7/10 ok · 1 error · 2 running``: the states that have items."""
+        c = self.counts()
+        parts = [f"{c['ok']}/{len(self)} ok"]
+        parts += [f"{c[s]} {s}" for s in ("error", "running", "pending", "cancelled") if c[s]]
+        return " · ".join(parts)
+
+    def _cells(self, row: ItemStatus) -> tuple[str, ...]:
+        seconds = "" if row.seconds is None else f"{row.seconds:.2f}s"
+        return (str(row.index), _short(row.item), row.state, str(row.attempts), seconds, row.error)
+
+    def __repr__(self) -> str:
+        rows = [("#", "item", "state", "attempts", "time", "error"), *map(self._cells, self)]
+        widths = [max(len(r[i]) for r in rows) for i in range(6)]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        return "\n".join([self.summary(), *lines])
+
+    def _repr_html_(self) -> str:
+        cell = f"padding:0.1em 0.9em 0.1em 0;text-align:left;border-bottom:1px solid {BORDER}"
+        head = "".join(
+            f'<th style="{cell};{MUTED};font-weight:600">{h}</th>'
+            for h in ("#", "item", "state", "attempts", "time", "error")
+        )
+        body = []
+        for row in self:
+            index, item, state, attempts, seconds, error = map(html.escape, self._cells(row))
+            accent = _ACCENTS.get(row.state, "inherit")
+            body.append(
+                f'<tr data-state="{state}">'
+                f'<td style="{cell};{MUTED}">{index}</td>'
+                f'<td style="{cell};{MONO}">{item}</td>'
+                f'<td style="{cell};color:{accent};font-weight:600">● {state}</td>'
+                f'<td style="{cell};font-variant-numeric:tabular-nums">{attempts}</td>'
+                f'<td style="{cell};{MUTED};font-variant-numeric:tabular-nums">{seconds}</td>'
+                f'<td style="{cell};color:{_ACCENTS["error"]};{MONO}">{error}</td></tr>'
+            )
+        return (
+            f'<div class="igogo-map-status" style="{FONT}">'
+            f'<div style="{MUTED};margin-bottom:0.3em">{html.escape(self.summary())}</div>'
+            f'<table style="border-collapse:collapse;background:transparent">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        )

@@ -1,0 +1,376 @@
+"""Work in other processes: executors, the call that runs in a worker, offload.
+
+The promise igogo keeps for notebook state is that only code on the
+scheduler's thread touches it.  Work handed to a worker therefore travels as
+a pickled copy and comes back as a pickled copy; a job waiting for it is
+parked like any other wait, so the kernel and the other jobs run meanwhile.
+
+Three kinds of executor are accepted, and look the same to the rest of igogo:
+
+* ``None``: a reusable process pool from loky, created on first use and kept
+  (``igogo.configure(workers=N)`` sizes it).  If a worker dies, loky's pool
+  breaks and the next call gets a fresh one.
+* any :class:`concurrent.futures.Executor`: a ``ProcessPoolExecutor`` (spawned
+  or forked), a ``ThreadPoolExecutor``, loky's own executors, and so on.
+* a ``dask.distributed.Client``, whose ``get_executor()`` gives such an
+  executor on the cluster.
+
+For process executors the function and its arguments are pickled here, with
+cloudpickle when it is installed, before they are submitted.  Functions
+defined in a notebook then work under spawn too, and an argument that cannot
+be pickled is reported at once, by name, in the caller.  In the worker,
+:func:`_call_in_worker` runs the function with its prints captured, pickles
+the result (or the exception and its traceback as text) itself, and sends all
+of it back as one value: whatever the executor, the caller sees the same
+outcomes and the same error messages.  Dask pickles its tasks itself, so calls
+to a Dask cluster go as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Executor, Future
+from typing import Any, Final, NamedTuple, TypeVar
+
+from ._errors import BrokenExecutorError, WorkerDiedError, WorkerError, WorkerTraceback
+
+__all__ = [
+    "Outcome",
+    "Pool",
+    "configure_workers",
+    "decode",
+    "offload",
+    "replay",
+    "settings",
+    "wait_future",
+]
+
+T = TypeVar("T")
+
+settings: Final[dict[str, int | None]] = {"workers": None}
+"""``workers``: the size of the default process pool (None: loky's choice, the CPU count)."""
+
+
+def configure_workers(workers: int | None) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise ValueError(f"workers={workers!r}: must be a whole number >= 1, or None")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers={workers!r}: must be a whole number >= 1, or None")
+    settings["workers"] = workers
+
+
+def _pickler() -> Any:
+    try:
+        import cloudpickle
+    except ImportError:  # plain pickle: module-level functions only
+        return pickle
+    return cloudpickle
+
+
+def _dumps(obj: object) -> bytes:
+    return _pickler().dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+
+
+# -- in the worker ---------------------------------------------------------------------
+
+
+class _Capture(io.TextIOBase):
+    """A worker's stdout or stderr while it runs a call: text kept, in order."""
+
+    def __init__(self, chunks: list[tuple[bool, str]], is_err: bool) -> None:
+        self._chunks = chunks
+        self._is_err = is_err
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._chunks.append((self._is_err, text))
+        return len(text)
+
+
+def _call_in_worker(payload: bytes | tuple[Any, ...], parent_pid: int) -> tuple[Any, ...]:
+    """Run one call in a worker; return ``(kind, data, traceback, output, seconds, pid)``.
+
+    ``kind`` is ``"ok"`` (data: the pickled result), ``"raised"`` (data: the
+    pickled exception) or ``"unpicklable"`` (data: why the result could not
+    be pickled).  Prints are captured only in another process: in a thread of
+    the caller's own process, sys.stdout is shared with everything else.
+    """
+    pid = os.getpid()
+    chunks: list[tuple[bool, str]] = []
+    saved = sys.stdout, sys.stderr
+    if pid != parent_pid:
+        sys.stdout, sys.stderr = _Capture(chunks, False), _Capture(chunks, True)
+    start = time.perf_counter()
+    try:
+        try:
+            fn, args, kwargs = pickle.loads(payload) if isinstance(payload, bytes) else payload
+        except Exception as e:
+            raise WorkerError(
+                f"the worker could not unpickle the call: {e}. Functions defined in a "
+                "notebook or script need cloudpickle (pip install cloudpickle) with a "
+                "process pool that spawns its workers"
+            ) from None
+        value = fn(*args, **kwargs)
+    except BaseException as e:
+        seconds = time.perf_counter() - start
+        tb = e.__traceback__
+        text = "".join(traceback.format_exception(type(e), e, tb.tb_next if tb else None))
+        try:
+            data = _dumps(e)
+        except Exception:  # an exception that cannot travel: its type and message can
+            data = _dumps(WorkerError(f"{type(e).__module__}.{type(e).__qualname__}: {e}"))
+        return ("raised", data, text, chunks, seconds, pid)
+    finally:
+        sys.stdout, sys.stderr = saved
+    seconds = time.perf_counter() - start
+    try:
+        data = _dumps(value)
+    except Exception as e:
+        why = f"{type(e).__name__}: {e}"
+        return ("unpicklable", why, "", chunks, seconds, pid)
+    return ("ok", data, "", chunks, seconds, pid)
+
+
+# -- in the caller ------------------------------------------------------------------------
+
+
+class Outcome(NamedTuple):
+    """What came back from one call: its value or its exception, prints and timing."""
+
+    value: Any
+    exception: BaseException | None
+    output: list[tuple[bool, str]]
+    seconds: float | None
+    pid: int | None
+
+    def unwrap(self) -> Any:
+        """Print what the worker printed (into the current job's output), then return or raise."""
+        replay(self.output)
+        if self.exception is not None:
+            raise self.exception
+        return self.value
+
+
+def replay(output: list[tuple[bool, str]]) -> None:
+    """Write a worker's captured prints to this process's stdout and stderr, in order."""
+    if not output:
+        return
+    for is_err, text in output:
+        (sys.stderr if is_err else sys.stdout).write(text)
+    sys.stdout.flush()
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn))
+
+
+class Pool:
+    """The executor a call or a map uses, with igogo's submit and decode around it."""
+
+    def __init__(self, executor: object = None) -> None:
+        self.given = executor
+        self.kind = "default"
+        self._executor: Executor | None = None
+        if executor is None:
+            _default_executor()  # fail now, clearly, if loky is missing
+        elif type(executor).__module__.startswith("distributed.") and hasattr(
+            executor, "get_executor"
+        ):
+            self.kind = "dask"
+            self._executor = executor.get_executor(pure=False)
+        elif isinstance(executor, Executor):
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.kind = "threads" if isinstance(executor, ThreadPoolExecutor) else "processes"
+            self._executor = executor
+        else:
+            raise TypeError(
+                f"executor={executor!r}: expected None (igogo's default process pool), "
+                "a concurrent.futures.Executor or a dask.distributed.Client"
+            )
+
+    def executor(self) -> Executor:
+        # The default pool is asked for each time: after a worker died loky gives a new one.
+        return _default_executor() if self._executor is None else self._executor
+
+    def workers(self) -> int:
+        """How many calls the executor runs at once (its workers, or Dask threads)."""
+        if self.kind == "dask":
+            try:
+                n = sum(self.given.nthreads().values())  # type: ignore[attr-defined]
+            except Exception:
+                n = 0
+            return max(n, 1)
+        size = getattr(self.executor(), "_max_workers", None)
+        return size if isinstance(size, int) and size > 0 else os.cpu_count() or 1
+
+    def submit(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Future[Any]:
+        """Send one call; WorkerError if it cannot be sent, BrokenExecutorError if refused."""
+        payload: bytes | tuple[Any, ...]
+        if self.kind in ("dask", "threads"):
+            payload = (fn, args, kwargs)
+        else:
+            try:
+                payload = _dumps((fn, args, kwargs))
+            except Exception as e:
+                raise WorkerError(
+                    f"cannot send {_name(fn)}(...) to a worker: {type(e).__name__}: {e}. "
+                    "The function and its arguments must be picklable (with cloudpickle): "
+                    "no open files, locks, sockets, generators or live connections"
+                ) from e
+        ex = self.executor()
+        try:
+            return ex.submit(_call_in_worker, payload, os.getpid())
+        except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
+            raise BrokenExecutorError(
+                f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
+                "pass a new executor"
+            ) from e
+        except TypeError as e:  # Dask cannot serialize the task
+            raise WorkerError(
+                f"cannot send {_name(fn)}(...) to the Dask cluster: {e}. The function "
+                "and its arguments must be picklable"
+            ) from e
+
+    def describe(self) -> str:
+        if self.kind == "default":
+            return "igogo's default process pool (loky)"
+        return repr(self.given)
+
+
+def _default_executor() -> Executor:
+    try:
+        from loky import get_reusable_executor
+    except ImportError:
+        raise ImportError(
+            "igogo's default process pool needs loky: pip install 'igogo-core[workers]' "
+            "(or pass executor=concurrent.futures.ProcessPoolExecutor())"
+        ) from None
+    return get_reusable_executor(max_workers=settings["workers"])  # type: ignore[no-any-return]
+
+
+def decode(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
+    """Turn a finished future of :func:`_call_in_worker` into an :class:`Outcome`."""
+    try:
+        exc = fut.exception()
+    except CancelledError as e:
+        return Outcome(None, e, [], None, None)
+    if exc is not None:
+        return Outcome(None, _executor_error(exc, fn), [], None, None)
+    kind, data, text, output, seconds, pid = fut.result()
+    if kind == "unpicklable":
+        err: BaseException = WorkerError(
+            f"the result of {_name(fn)} could not be pickled to send it back: {data}"
+        )
+        return Outcome(None, err, output, seconds, pid)
+    try:
+        obj = pickle.loads(data)
+    except Exception as e:
+        err = WorkerError(
+            f"the {'result' if kind == 'ok' else 'exception'} of {_name(fn)} "
+            f"could not be unpickled here: {type(e).__name__}: {e}"
+        )
+        return Outcome(None, err, output, seconds, pid)
+    if kind == "ok":
+        return Outcome(obj, None, output, seconds, pid)
+    if text and isinstance(obj, BaseException):
+        obj.__cause__ = WorkerTraceback(text)
+        obj.add_note(f"(raised by {_name(fn)} in worker process {pid})")
+    return Outcome(None, obj, output, seconds, pid)
+
+
+def _executor_error(exc: BaseException, fn: Callable[..., Any]) -> BaseException:
+    name = type(exc).__name__
+    if name in ("TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"):
+        err: WorkerError = WorkerDiedError(
+            f"the worker process running {_name(fn)} died (killed, out of memory or "
+            f"crashed): {name}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+        )
+    elif name == "CancelledError":
+        err = WorkerError(f"the call to {_name(fn)} was cancelled by the executor")
+    else:
+        err = WorkerError(f"the executor failed to run {_name(fn)}: {name}: {exc}")
+    err.__cause__ = exc
+    return err
+
+
+# -- offload ----------------------------------------------------------------------------------
+
+
+def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwargs: Any) -> T:
+    """Run ``fn(*args, **kwargs)`` in a worker process and return its result.
+
+    In a job, the job waits parked: the notebook and the other jobs run
+    meanwhile, and stopping the job cancels the call if it has not started (a
+    call already running in a process pool finishes there and is dropped; a
+    Dask task is released).  In regular code it runs the jobs while it waits,
+    as ``job.result()`` does.
+
+    What ``fn`` prints in the worker appears here, in the job's output, when
+    the result is back.  If ``fn`` raises, the same exception is raised here
+    with the worker's traceback as its cause.  ``executor`` is None (igogo's
+    reusable loky process pool), any ``concurrent.futures.Executor``, or a
+    ``dask.distributed.Client``.  Problems of the machinery itself raise
+    :class:`~igogo.WorkerError`: arguments that cannot be pickled, a worker that
+    died (:class:`~igogo.WorkerDiedError`), an executor that was shut down or
+    broke (:class:`~igogo.BrokenExecutorError`).
+    """
+    if not callable(fn):
+        raise TypeError(f"igogo.offload(fn, ...): fn must be callable; got {fn!r}")
+    pool = Pool(executor)
+    fut = pool.submit(fn, args, kwargs)
+    return wait_future(fut, fn).unwrap()  # type: ignore[no-any-return]
+
+
+def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
+    """Wait for a submitted call the igogo way: parked in a job, pumping in regular code."""
+    from ._hub import SCHED
+    from ._job import current_job
+
+    me = current_job()
+    if me is None:
+        if not SCHED.on_owner_thread() or SCHED._in_tick:
+            return decode(_wait_blocking(fut), fn)
+        fut.add_done_callback(lambda _: SCHED.call_soon_threadsafe(_nothing))
+        try:
+            SCHED.pump(fut.done)
+        except BaseException:
+            fut.cancel()
+            raise
+        return decode(fut, fn)
+    waiting = [True]  # cleared when the job is woken some other way (a stop)
+
+    def deliver(outcome: Outcome) -> None:
+        if waiting[0]:
+            SCHED.wake(me, outcome)
+
+    def done(f: Future[Any]) -> None:  # on the executor's thread: decode there, deliver here
+        SCHED.call_soon_threadsafe(deliver, decode(f, fn))
+
+    fut.add_done_callback(done)
+    try:
+        return SCHED.park("waiting", waiting.clear)  # type: ignore[no-any-return]
+    except BaseException:
+        fut.cancel()
+        raise
+
+
+def _wait_blocking(fut: Future[Any]) -> Future[Any]:
+    with contextlib.suppress(CancelledError):
+        fut.exception()
+    return fut
+
+
+def _nothing() -> None:
+    pass
