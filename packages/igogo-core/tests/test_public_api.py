@@ -95,8 +95,12 @@ def test_exceptions_form_the_documented_families() -> None:
         igogo.DeadlockError,
         igogo.NotInJobError,
         igogo.WrongThreadError,
+        igogo.WorkerError,
+        igogo.MapError,
     ):
         assert issubclass(error, igogo.IgogoError)
+    assert issubclass(igogo.WorkerDiedError, igogo.WorkerError)
+    assert issubclass(igogo.BrokenExecutorError, igogo.WorkerError)
     assert issubclass(igogo.JobTimeoutError, igogo.StoppedError)
     assert issubclass(igogo.IgogoError, Exception)
 

@@ -168,8 +168,13 @@ class Scheduler:
             except Exception:
                 logger.exception("done callback %r of %r raised", cb, job)
         job._finished.set()
+        self._detach_if_idle()
+
+    def _detach_if_idle(self) -> None:
+        global _deadline
         if not self.live and not self._calls:
             _deadline = math.inf
+            host = self.host
             if host is not None:
                 self.host = None
                 self.owner = None  # no job left: the next host's thread owns the next jobs
@@ -319,9 +324,13 @@ class Scheduler:
         guard = False
         try:
             calls = self._calls
-            while calls:
-                fn, args = calls.popleft()
-                fn(*args)
+            if calls:
+                while calls:
+                    fn, args = calls.popleft()
+                    fn(*args)
+                if not self.live:  # late hand-overs (a result for a stopped job): now idle
+                    self._detach_if_idle()
+                    return
             now = _clock()
             timers = self.timers
             self._fire_timers(now)

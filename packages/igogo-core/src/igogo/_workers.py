@@ -115,9 +115,10 @@ def _call_in_worker(payload: bytes | tuple[Any, ...], parent_pid: int) -> tuple[
             fn, args, kwargs = pickle.loads(payload) if isinstance(payload, bytes) else payload
         except Exception as e:
             raise WorkerError(
-                f"the worker could not unpickle the call: {e}. Functions defined in a "
-                "notebook or script need cloudpickle (pip install cloudpickle) with a "
-                "process pool that spawns its workers"
+                f"the worker could not unpickle the call: {type(e).__name__}: {e}. A function "
+                "travels as a reference to its module, which the worker must be able to "
+                "import; functions defined in a notebook (in __main__) travel by value when "
+                "cloudpickle is installed"
             ) from None
         value = fn(*args, **kwargs)
     except BaseException as e:
@@ -231,7 +232,13 @@ class Pool:
                 ) from e
         ex = self.executor()
         try:
-            return ex.submit(_call_in_worker, payload, os.getpid())
+            try:
+                return ex.submit(_call_in_worker, payload, os.getpid())
+            except RuntimeError:
+                if self._executor is not None:
+                    raise
+                # A worker of the default pool died and loky has not replaced it yet.
+                return _default_executor(fresh=True).submit(_call_in_worker, payload, os.getpid())
         except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
             raise BrokenExecutorError(
                 f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
@@ -249,7 +256,7 @@ class Pool:
         return repr(self.given)
 
 
-def _default_executor() -> Executor:
+def _default_executor(fresh: bool = False) -> Executor:
     try:
         from loky import get_reusable_executor
     except ImportError:
@@ -257,6 +264,10 @@ def _default_executor() -> Executor:
             "igogo's default process pool needs loky: pip install 'igogo-core[workers]' "
             "(or pass executor=concurrent.futures.ProcessPoolExecutor())"
         ) from None
+    if fresh:  # the one loky has is broken: a new one, now
+        return get_reusable_executor(  # type: ignore[no-any-return]
+            max_workers=settings["workers"], kill_workers=True, reuse=False
+        )
     return get_reusable_executor(max_workers=settings["workers"])  # type: ignore[no-any-return]
 
 
@@ -352,7 +363,7 @@ def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
     waiting = [True]  # cleared when the job is woken some other way (a stop)
 
     def deliver(outcome: Outcome) -> None:
-        if waiting[0]:
+        if waiting:
             SCHED.wake(me, outcome)
 
     def done(f: Future[Any]) -> None:  # on the executor's thread: decode there, deliver here

@@ -1,0 +1,281 @@
+"""igogo.offload against real process pools (loky, the standard library's) and a Dask cluster."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import igogo
+from igogo._hub import SCHED
+
+pytestmark = pytest.mark.workers
+
+try:  # `hatch run core:test` has no cloudpickle, and deselects these tests (-m 'not workers')
+    import cloudpickle
+except ImportError:
+    pass
+else:
+    # pytest imports this file under a name the workers cannot import: its functions travel
+    # by value, as a notebook's do.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def two_workers() -> Iterator[None]:
+    before = igogo.configure()["workers"]
+    igogo.configure(workers=2)
+    yield
+    igogo.configure(workers=before)
+
+
+def notebook_function(source: str, name: str) -> Callable[..., Any]:
+    """A function defined the way a notebook cell defines it: in ``__main__``, by value only."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(source, namespace)
+    fn: Callable[..., Any] = namespace[name]
+    assert fn.__module__ == "__main__"
+    return fn
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def chatty(x: int) -> int:
+    import sys
+
+    print(f"working on {x}")
+    print(f"warning about {x}", file=sys.stderr)
+    print(f"done with {x}")
+    return x + 1
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def kill_myself() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def touch_later(path: str, seconds: float) -> None:
+    time.sleep(seconds)
+    Path(path).write_text("ran")
+
+
+class Unpicklable(Exception):
+    def __init__(self, lock: Any) -> None:
+        super().__init__("holds a lock")
+        self.lock = lock
+
+    def __reduce__(self) -> Any:
+        raise TypeError("no pickling for you")
+
+
+def raise_unpicklable() -> None:
+    raise Unpicklable(threading.Lock())
+
+
+def return_lock() -> Any:
+    return threading.Lock()
+
+
+# -- results and errors -----------------------------------------------------------------------
+
+
+def test_offload_in_regular_code_returns_the_workers_result() -> None:
+    assert igogo.offload(square, 12) == 144
+    assert igogo.offload(pow, 2, 10) == 1024
+    assert igogo.offload(sorted, [3, 1, 2], reverse=True) == [3, 2, 1]
+
+
+def test_offload_runs_in_another_process() -> None:
+    assert igogo.offload(os.getpid) != os.getpid()
+
+
+def test_a_job_waits_parked_while_other_jobs_run() -> None:
+    ticks = []
+
+    @igogo.job
+    def busy() -> None:
+        while True:
+            ticks.append(1)
+            igogo.sleep(0.01)
+
+    @igogo.job
+    def waiter() -> int:
+        nap = notebook_function("import time\ndef f():\n    time.sleep(0.6)\n    return 7\n", "f")
+        return igogo.offload(nap)
+
+    b = busy()
+    w = waiter()
+    assert w.result(timeout=30) == 7
+    assert len(ticks) >= 10  # the other job ran all along
+    b.stop()
+    b.wait()
+
+
+def test_what_the_worker_prints_comes_back_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    assert igogo.offload(chatty, 1) == 2
+    out, err = capsys.readouterr()
+    assert out == "working on 1\ndone with 1\n"
+    assert err == "warning about 1\n"
+
+
+def test_the_workers_exception_is_raised_with_its_traceback_attached() -> None:
+    with pytest.raises(ValueError, match=r"^bad input") as info:
+        igogo.offload(fail, "bad input")
+    cause = info.value.__cause__
+    assert isinstance(cause, igogo.WorkerTraceback)
+    assert "in fail" in cause.text and 'raise ValueError(message)' in cause.text
+    assert any("worker process" in note for note in info.value.__notes__)
+
+
+def test_notebook_functions_and_lambdas_run_in_loky_workers() -> None:
+    triple = notebook_function("def triple(x):\n    return 3 * x\n", "triple")
+    offset = 5
+    assert igogo.offload(triple, 4) == 12
+    assert igogo.offload(lambda x: x + offset, 1) == 6
+
+
+def test_notebook_functions_run_in_a_spawning_process_pool() -> None:
+    triple = notebook_function("def triple(x):\n    return 3 * x\n", "triple")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert igogo.offload(triple, 5, executor=pool) == 15
+        assert igogo.offload(lambda: "lambda", executor=pool) == "lambda"
+
+
+def test_an_argument_that_cannot_be_pickled_is_named_at_once() -> None:
+    with pytest.raises(igogo.WorkerError, match=r"cannot send len\(\.\.\.\).*_thread\.lock"):
+        igogo.offload(len, threading.Lock())
+    assert igogo.offload(square, 3) == 9  # the pool is fine
+
+
+def test_a_result_that_cannot_be_pickled_says_so() -> None:
+    with pytest.raises(igogo.WorkerError, match="result of return_lock could not be pickled"):
+        igogo.offload(return_lock)
+
+
+def test_an_exception_that_cannot_be_pickled_keeps_its_type_and_message() -> None:
+    with pytest.raises(igogo.WorkerError, match="Unpicklable: holds a lock") as info:
+        igogo.offload(raise_unpicklable)
+    assert isinstance(info.value.__cause__, igogo.WorkerTraceback)
+
+
+def test_a_killed_worker_is_an_error_and_the_next_call_gets_a_new_pool() -> None:
+    with pytest.raises(igogo.WorkerDiedError, match="worker process running kill_myself died"):
+        igogo.offload(kill_myself)
+    assert igogo.offload(square, 4) == 16
+
+
+def test_a_shut_down_executor_is_a_broken_executor_error() -> None:
+    pool = ProcessPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(igogo.BrokenExecutorError, match=r"takes no more work.*new executor"):
+        igogo.offload(square, 2, executor=pool)
+
+
+def test_bad_arguments_are_refused_clearly() -> None:
+    with pytest.raises(TypeError, match="fn must be callable; got 42"):
+        igogo.offload(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"executor='pool'.*concurrent\.futures\.Executor"):
+        igogo.offload(square, 1, executor="pool")
+
+
+def test_a_thread_pool_shares_memory_and_pickles_nothing() -> None:
+    lock = threading.Lock()
+    with ThreadPoolExecutor(1) as pool:
+        assert igogo.offload(lambda lk: lk is lock, lock, executor=pool) is True
+
+
+# -- stopping ----------------------------------------------------------------------------------
+
+
+def test_stopping_a_waiting_job_cancels_its_queued_call(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with ProcessPoolExecutor(1) as pool:
+        # The one worker is busy, and the pool's call queue (workers + 1) is full.
+        blockers = [pool.submit(time.sleep, 0.7) for _ in range(2)]
+
+        @igogo.job
+        def waiter() -> None:
+            igogo.offload(touch_later, str(marker), 0.0, executor=pool)
+
+        w = waiter()
+        igogo.sleep(0.2)
+        assert w.state == "waiting"
+        t0 = time.monotonic()
+        w.stop()
+        assert w.wait(timeout=5)
+        assert w.state == "stopped"
+        assert time.monotonic() - t0 < 0.6  # did not wait for the busy worker
+        for b in blockers:
+            b.result()
+    assert not marker.exists()  # the queued call never ran
+
+
+def test_stop_reaches_a_job_whose_call_is_already_running() -> None:
+    @igogo.job
+    def waiter() -> None:
+        igogo.offload(time.sleep, 3)
+
+    w = waiter()
+    igogo.sleep(0.5)
+    t0 = time.monotonic()
+    w.stop()
+    assert w.wait(timeout=5) and w.state == "stopped"
+    assert time.monotonic() - t0 < 2
+
+
+# -- Dask ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_offload_to_a_dask_cluster(dask_client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    source = "def triple(x):\n    print('tripling', x)\n    return 3 * x\n"
+    triple = notebook_function(source, "triple")
+    assert igogo.offload(triple, 7, executor=dask_client) == 21
+    assert capsys.readouterr().out == "tripling 7\n"  # printed in a Dask worker process
+    # Dask sends functions of importable modules by reference: a notebook's go by value.
+    failing = notebook_function("def failing(m):\n    raise ValueError(m)\n", "failing")
+    with pytest.raises(ValueError, match="from dask") as info:
+        igogo.offload(failing, "from dask", executor=dask_client)
+    assert isinstance(info.value.__cause__, igogo.WorkerTraceback)
+
+
+def test_a_job_offloading_to_dask_can_be_stopped(dask_client: Any) -> None:
+    @igogo.job
+    def waiter() -> None:
+        igogo.offload(time.sleep, 5, executor=dask_client)
+
+    w = waiter()
+    igogo.sleep(0.3)
+    w.stop()
+    assert w.wait(timeout=5) and w.state == "stopped"
+    deadline = time.monotonic() + 5
+    while dask_client.futures and time.monotonic() < deadline:  # the task is released
+        time.sleep(0.05)
+    assert not dask_client.futures
+    assert not SCHED.live
