@@ -189,6 +189,11 @@ def test_sleep_with_no_job_just_sleeps() -> None:
     assert 0.05 <= time.monotonic() - t <= 1.0
 
 
+def test_sleeping_forever_with_nothing_to_wake_regular_code_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"igogo.sleep\(inf\) outside a job.*never return"):
+        igogo.sleep(math.inf)
+
+
 @pytest.mark.parametrize("bad", [-1, math.nan, "1", True, None])
 def test_sleep_rejects_a_bad_duration(bad: object) -> None:
     with pytest.raises(ValueError, match=r"seconds must be a number >= 0"):

@@ -215,17 +215,22 @@ def test_event_set_wakes_every_waiter(settle: Callable[[], None]) -> None:
     assert [w.result() for w in waiters] == [True] * 5
 
 
-def test_a_waiter_that_misses_a_pulse_still_wakes_at_the_next_set() -> None:
-    """Regression: a waiter that found the event cleared again was lost for good."""
+def test_a_pulse_releases_the_waiters_as_threading_event_does(
+    settle: Callable[[], None],
+) -> None:
+    """set() then clear() before the waiters ran: they were set free, and return True."""
     event = igogo.Event()
-    j = igogo.job(event.wait)()
-    igogo.sleep(0.01)
+    waiters = [igogo.job(event.wait)() for _ in range(3)]
+    settle()
     event.set()
-    event.clear()  # before the waiter ran: it goes back to waiting
-    igogo.sleep(0.01)
-    assert j.state == "waiting"
+    event.clear()
+    assert igogo.wait(*waiters, timeout=2)
+    assert [w.result() for w in waiters] == [True] * 3
+    late = igogo.job(event.wait)()  # started after the pulse: waits for the next set()
+    settle()
+    assert late.state == "waiting"
     event.set()
-    assert j.result(timeout=2) is True
+    assert late.result(timeout=2) is True
 
 
 def test_event_wait_with_a_timeout() -> None:

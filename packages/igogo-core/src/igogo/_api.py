@@ -151,6 +151,11 @@ def sleep(seconds: float) -> None:
     if me is None:
         if SCHED.live and SCHED.on_owner_thread():
             SCHED.pump(lambda: False, _deadline_after(seconds))
+        elif seconds == math.inf:
+            raise ValueError(
+                "igogo.sleep(inf) outside a job, with no job running, would never return; "
+                "sleep forever only inside a job, or while jobs run"
+            )
         elif seconds:
             time.sleep(seconds)
         return

@@ -52,6 +52,7 @@ class Event:
 
     def __init__(self) -> None:
         self._flag = False
+        self._sets = 0  # how many times set() ran: a waiter set free stays free after clear()
         self._waiters: list[Job[Any]] = []
 
     def is_set(self) -> bool:
@@ -63,6 +64,7 @@ class Event:
             SCHED.call_soon_threadsafe(self.set)
             return
         self._flag = True
+        self._sets += 1
         # Waking a job removes it from the list (its cancel callback does), so
         # iterate over a copy; keep the list itself: a woken job that finds the
         # flag cleared again parks in it once more.
@@ -73,8 +75,13 @@ class Event:
         self._flag = False
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the flag is set; returns the flag (False after a timeout)."""
-        return _wait_until(self.is_set, self._waiters, timeout)
+        """Wait until the flag is set; True once it was, False after a timeout.
+
+        As with :class:`threading.Event`, a ``set()`` followed at once by
+        ``clear()`` still releases every job that was waiting.
+        """
+        sets = self._sets
+        return _wait_until(lambda: self._flag or self._sets != sets, self._waiters, timeout)
 
     def __repr__(self) -> str:
         return f"<igogo.Event {'set' if self._flag else 'unset'}, {len(self._waiters)} waiting>"
