@@ -141,6 +141,25 @@ def test_the_workers_exception_is_raised_with_its_traceback_attached() -> None:
     assert any("worker process" in note for note in info.value.__notes__)
 
 
+def test_the_worker_traceback_shows_lines_only_this_process_has() -> None:
+    """A notebook cell's source is in the kernel's linecache, not in a fresh worker's."""
+    import linecache
+
+    filename = "/tmp/igogo-test-cell-4711.py"  # never written: like an IPython cell file
+    source = "def fragile(x):\n    if x:\n        raise KeyError('the line that failed')\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)
+    try:
+        with pytest.raises(KeyError) as info:
+            igogo.offload(namespace["fragile"], 1)
+    finally:
+        del linecache.cache[filename]
+    text = info.value.__cause__.text  # type: ignore[union-attr]
+    assert f'File "{filename}", line 3, in fragile\n' in text
+    assert "\n    raise KeyError('the line that failed')\nKeyError" in text
+
+
 def test_notebook_functions_and_lambdas_run_in_loky_workers() -> None:
     triple = notebook_function("def triple(x):\n    return 3 * x\n", "triple")
     offset = 5

@@ -319,3 +319,64 @@ def test_a_stopped_jobs_text_bar_gets_a_note_in_its_cell(kernel: KernelDriver) -
     lines = kernel.stdout(cell, "stderr").replace("\r", "\n").splitlines()
     assert lines[-1] == "igogo: job 'textual' stopped; its progress bar stays where it stopped"
     assert "/1000000000 [" in lines[-2] and "100%" not in lines[-2]
+
+
+# -- the bars of igogo.map ---------------------------------------------------------------------
+
+MAP_SETUP = "igogo.configure(workers=2)\n"
+
+
+def test_a_maps_bar_is_in_the_cell_that_started_the_map_and_nowhere_else(
+    kernel: KernelDriver,
+) -> None:
+    """``m = igogo.map(f, range(20))``: tqdm's widget in that cell, at 20/20 when it ends."""
+    cell = kernel.run(
+        MAP_SETUP + "def square(x):\n    time.sleep(0.01)\n    return x * x\n"
+        "m = igogo.map(square, range(20))"
+    )
+    later = kernel.run("print(m.results(60))")
+    after = kernel.run("1 + 1")
+    kernel.wait_until(lambda: finished(kernel, cell, "auto_tqdm"), timeout=10)
+    kernel.drain(0.3)
+    (bar,) = widget_bars(kernel, cell)
+    assert bar.progress["value"] == bar.progress["max"] == 20
+    assert bar.progress["bar_style"] == "success"
+    text = bar.text.replace("\u2007", " ")
+    assert text.startswith("map(square): 100% 20/20 [") and "item/s]" in text, text
+    assert not bar.closed
+    if ipykernel_major(kernel) >= 7:
+        assert {m["parent_header"]["msg_id"] for m in bar.msgs} == {cell.msg_id}
+    assert kernel.stdout(later) == str([x * x for x in range(20)]) + "\n"
+    for other in (later, after):  # no bar, no display, no text from the map's job
+        assert not widget_bars(kernel, other)
+        assert not kernel.outputs(other, ("display_data", "update_display_data"), widgets=True)
+        assert not kernel.stdout(other, "stderr")
+    assert kernel.texts(after) == ["2"]
+
+
+def test_a_maps_bar_grows_with_submit_and_turns_red_when_the_map_fails_or_stops(
+    kernel: KernelDriver,
+) -> None:
+    failing = kernel.run(
+        MAP_SETUP + "def check(x):\n    time.sleep(0.05)\n    if x == 5:\n"
+        "        raise ValueError('five')\n    return x\n"
+        "mf = igogo.map(check, range(4))\nmf.submit(4)\nmf.submit(5)"
+    )
+    stopped = kernel.run("ms = igogo.map(time.sleep, [0.2] * 40)")
+    kernel.run("igogo.sleep(0.5)\nms.stop()\nigogo.wait_all(10)")
+    kernel.wait_until(lambda: kernel.errors(failing), timeout=10)
+    kernel.drain(0.3)
+
+    (bar,) = widget_bars(kernel, failing)  # every item ran, one failed: red at 6/6
+    assert bar.progress["value"] == bar.progress["max"] == 6
+    assert bar.progress["bar_style"] == "danger"
+    assert "6/6" in bar.text, bar.text
+    (err,) = kernel.errors(failing)
+    assert err["ename"] == "MapError"
+
+    (bar,) = widget_bars(kernel, stopped)  # red where it stopped, still in view
+    assert bar.progress["bar_style"] == "danger"
+    assert 0 < bar.progress["value"] < bar.progress["max"] == 40
+    assert not bar.closed
+    assert not kernel.errors(stopped)  # a stop is not an error
+    assert kernel.eval("(mf.state, ms.state)") == ("failed", "stopped")

@@ -12,15 +12,19 @@ import io
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+import tqdm.auto as tqdm_auto
 import tqdm.std as tqdm_std
 from tqdm import tqdm, trange
 
 import igogo
 import igogo_tqdm
-from igogo_tqdm import _plugin
+from igogo_tqdm import _bars, _plugin
 
 
 def run_python(code: str) -> str:
@@ -221,3 +225,74 @@ def test_a_job_started_by_igogo_finds_the_plugin_active() -> None:
         return igogo.plugins()["tqdm"]
 
     assert status().result() == "active"
+
+
+# -- bars for igogo.map ---------------------------------------------------------------------------
+
+
+def test_the_plugin_makes_the_bars_of_maps_inside_their_job(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``progress_bar(total=, desc=)``: a ``tqdm.auto`` bar counting items, owned by the job."""
+    from igogo._hosts import progress_bar
+
+    @igogo.job(name="mapper")
+    def make() -> tuple[Any, igogo.Job[Any] | None, list[int]]:
+        bar = progress_bar(total=3, desc="map(f)")  # what igogo.map calls, in its job
+        bar.update(1)
+        bar.total = 5  # MapJob.submit() grows it
+        bar.refresh()
+        bar.update(4)
+        counts = [bar.n, bar.total]
+        bar.close()
+        return bar, igogo.current_job(), counts
+
+    job = make()
+    bar, me, counts = job.result()
+    assert isinstance(bar, tqdm_auto.tqdm)
+    assert me is job and _bars.owner(bar) is job
+    assert (bar.desc, bar.unit, counts) == ("map(f)", "item", [5, 5])
+    final = capsys.readouterr().err.rstrip("\n").rsplit("\r", 1)[-1]
+    assert final.startswith("map(f): 100%|██████████| 5/5 [") and "item/s]" in final
+
+
+def test_outside_jobs_the_method_makes_a_plain_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = igogo_tqdm.plugin.progress_bar(total=2, desc="loose")
+    bar.update(2)
+    bar.close()
+    assert isinstance(bar, tqdm_auto.tqdm) and _bars.owner(bar) is None
+    assert "loose: 100%|██████████| 2/2 [" in capsys.readouterr().err
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def test_a_map_shows_its_bar_through_the_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    """``igogo.map`` (threads here: no worker processes needed) draws one bar to the end."""
+    with ThreadPoolExecutor(2) as pool:
+        m = igogo.map(double, range(6), executor=pool)
+        assert m.results(10) == [0, 2, 4, 6, 8, 10]
+    err = capsys.readouterr().err
+    assert err.count("map(double): 100%|██████████| 6/6 [") == 1, err
+    assert err.endswith("item/s]\n"), err
+
+
+def test_a_stopped_maps_text_bar_stays_where_it_stopped_with_a_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        m = igogo.map(time.sleep, [0.1] * 20, executor=pool, name="naps")
+        igogo.sleep(0.25)  # regular code: the map runs meanwhile
+        m.stop()
+        assert m.wait(5) and m.state == "stopped"
+    lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert lines[-1] == "igogo: job 'naps' stopped; its progress bar stays where it stopped"
+    assert lines[-2].startswith("naps: ") and "/20 [" in lines[-2] and "100%" not in lines[-2]
+
+
+def test_a_finished_maps_text_bar_gets_no_note(capsys: pytest.CaptureFixture[str]) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        m = igogo.map(double, range(3), executor=pool, return_exceptions=True)
+        assert m.results(10) == [0, 2, 4]
+    assert "igogo: job" not in capsys.readouterr().err

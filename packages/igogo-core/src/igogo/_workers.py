@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
 import os
 import pickle
+import re
 import sys
 import time
 import traceback
@@ -296,9 +298,35 @@ def decode(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
     if kind == "ok":
         return Outcome(obj, None, output, seconds, pid)
     if text and isinstance(obj, BaseException):
-        obj.__cause__ = WorkerTraceback(text)
+        obj.__cause__ = WorkerTraceback(_with_source(text))
         obj.add_note(f"(raised by {_name(fn)} in worker process {pid})")
     return Outcome(None, obj, output, seconds, pid)
+
+
+_FRAME: Final = re.compile(r'^(\s*)File "(.+)", line (\d+), in ')
+
+
+def _with_source(text: str) -> str:
+    """Fill in the source lines a worker could not show: cells of this notebook, say.
+
+    A worker started fresh has no copy of the notebook's cells, so its traceback
+    names their frames without their lines; this process has them.
+    """
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        m = _FRAME.match(line)
+        if m is None:
+            continue
+        indent = m.group(1)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if nxt.startswith(indent + " ") and not _FRAME.match(nxt):
+            continue  # the worker had the source
+        source = linecache.getline(m.group(2), int(m.group(3))).strip()
+        if source:
+            out.append(f"{indent}  {source}")
+    return "\n".join(out)
 
 
 def _executor_error(exc: BaseException, fn: Callable[..., Any]) -> BaseException:

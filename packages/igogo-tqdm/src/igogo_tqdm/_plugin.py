@@ -18,6 +18,10 @@ Deactivation puts the four original class attributes back, the very objects.
 If tqdm has not been imported yet, activation imports nothing: it waits for
 ``tqdm.std`` to be imported (a finder at the front of ``sys.meta_path``, removed
 again at that import) and wraps the class the moment the module has run.
+
+The plugin also makes the progress bars of :func:`igogo.map` (``progress_bar``,
+which igogo asks its active plugins for): ``tqdm.auto`` bars counting items,
+made in the map's job and so shown where its other output goes.
 """
 
 from __future__ import annotations
@@ -117,6 +121,21 @@ class TqdmPlugin:
             self._saved = {}
             _bars.patched = False
 
+    def progress_bar(self, *, total: int, desc: str) -> Any:
+        """A bar for :func:`igogo.map`: ``tqdm.auto.tqdm(total=total, desc=desc, unit="item")``.
+
+        igogo calls it inside the map's job, so the bar belongs to that job: a
+        widget in the cell that started the map, tqdm's text bar elsewhere.  The
+        map assigns ``total`` when items are submitted while it runs; the bar's
+        widget grows with it.  A map that is stopped, times out or fails leaves
+        its bar red, also when every item ran (failed items count as done).
+        """
+        bar = _map_bar_class()(total=total, desc=desc, unit="item")
+        job = current_job()
+        if job is not None:
+            job.add_done_callback(functools.partial(_map_ended, bar))
+        return bar
+
     @property
     def wrapped(self) -> bool:
         """Whether tqdm's class is wrapped now (False while waiting for tqdm's import)."""
@@ -140,3 +159,52 @@ class TqdmPlugin:
         self._cls = cls
         self._saved = saved
         _bars.patched = True
+
+
+_MAP_BAR: type | None = None
+
+
+def _map_bar_class() -> type:
+    """``igogo_tqdm.tqdm`` whose ``total`` can grow: the widget's maximum follows it.
+
+    Made at the first map with a bar: importing tqdm waits until then.
+    """
+    global _MAP_BAR
+    if _MAP_BAR is None:
+        from ._explicit import tqdm
+
+        class MapBar(tqdm):
+            """A map's bar: ``igogo_tqdm.tqdm`` (``tqdm.auto``) with a settable ``total``."""
+
+            @property
+            def total(self) -> Any:
+                return self.__dict__.get("_igogo_total")
+
+            @total.setter
+            def total(self, value: Any) -> None:
+                self.__dict__["_igogo_total"] = value
+                container = self.__dict__.get("container")  # a notebook widget, once made
+                if container is not None and value is not None:
+                    container.children[1].max = value
+
+        _MAP_BAR = MapBar
+    return _MAP_BAR
+
+
+_FAILED = ("stopped", "failed", "timed out")
+
+
+def _map_ended(bar: Any, job: Any) -> None:
+    """Done callback of a map's job: its bar ends as the bars of other jobs do.
+
+    The map closes its bar itself before its job ends, so the plugin's own
+    handling of a stopped or failed job's open bars (:mod:`._bars`) does not
+    see it: a widget turns red here, and an unfinished text bar gets its note.
+    """
+    if job.state not in _FAILED:
+        return
+    if hasattr(bar, "container"):
+        job.run_in_context(functools.partial(bar.disp, bar_style="danger", check_delay=False))
+    elif bar.__dict__.get("fp") is not None and bar.total and bar.n < bar.total:
+        note = f"igogo: job {job.name!r} {job.state}; its progress bar stays where it stopped"
+        job.run_in_context(functools.partial(bar.write, note, file=_bars.output_of(bar)))
