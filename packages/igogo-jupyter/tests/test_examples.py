@@ -98,6 +98,19 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ),
         ("igogo.wait_all()", ["both jobs done: done done", "figures left open: []"]),
     ],
+    "07-parallel-hyperparameters": [
+        ("watcher = watch(m)", ["sweep finished: 12/12 ok"]),
+        ("line_error = float(", ["a straight line scores 0.447; the sweep is at"]),
+        (
+            "scores = m.results()",
+            [
+                "hidden=32  lr=0.3   validation MSE 0.066",
+                "best setting: {'hidden': 32, 'lr': 0.3}, 6.7x better than a straight line",
+            ],
+        ),
+        ("dask_watcher = watch(m_dask)", ["sweep on dask finished: 12/12 ok"]),
+        ("dask_scores = m_dask.results()", ["the cluster found the same scores: True"]),
+    ],
 }
 
 # Seconds a notebook may take; each takes a few. Hangs are caught by nbclient's timeout.

@@ -5,6 +5,9 @@ kernel (entry point ``igogo.hosts``): ``import igogo`` and ``@igogo.job`` are
 all a notebook needs.  ``%load_ext igogo`` (or ``igogo_jupyter``) adds the
 ``%%igogo`` and ``%igogo`` magics; ``%unload_ext`` removes them again.
 Importing this package does nothing by itself.
+
+:func:`map_notebook` runs a notebook once per parameter set, with papermill, in
+worker processes (``pip install 'igogo-jupyter[notebooks]'``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._kernel import KernelBridge
+from ._notebooks import NotebookRun, NotebookRunError, map_notebook
 
 if TYPE_CHECKING:
     from ._host import JupyterHost
@@ -21,8 +25,11 @@ __all__ = [
     "IgogoMagics",
     "JupyterHost",
     "KernelBridge",
+    "NotebookRun",
+    "NotebookRunError",
     "find_host",
     "load_ipython_extension",
+    "map_notebook",
     "parse_options",
     "unload_ipython_extension",
 ]
