@@ -7,8 +7,9 @@ Without ``--quick`` each suite's table is also written to ``bench/results/<suite
 minute; it fails only if a suite crashes, never because a target is missed.
 
 Suites: ``core`` (bench/core.py, igogo-core alone in plain interpreters), ``mpl``
-(bench/mpl.py) and ``kernels`` (bench/kernels.py, this project against the original
-igogo 1.1.0 in real kernels; it writes a chart next to its table).
+(bench/mpl.py), ``kernels`` (bench/kernels.py, this project against the original
+igogo 1.1.0 in real kernels; it writes a chart next to its table) and ``workers``
+(bench/workers.py, ``igogo.map`` against ``joblib.Parallel`` and a kernel beside a map).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from pathlib import Path
 import core
 import kernels
 import mpl
+import workers
 from report import Suite, markdown, text
 
 SUITES: dict[str, Callable[[bool], Suite]] = {
     "core": core.main,
     "mpl": mpl.main,
     "kernels": kernels.main,
+    "workers": workers.main,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

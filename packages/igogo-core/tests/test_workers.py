@@ -137,7 +137,7 @@ def test_the_workers_exception_is_raised_with_its_traceback_attached() -> None:
         igogo.offload(fail, "bad input")
     cause = info.value.__cause__
     assert isinstance(cause, igogo.WorkerTraceback)
-    assert "in fail" in cause.text and 'raise ValueError(message)' in cause.text
+    assert "in fail" in cause.text and "raise ValueError(message)" in cause.text
     assert any("worker process" in note for note in info.value.__notes__)
 
 

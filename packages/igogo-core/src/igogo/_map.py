@@ -103,6 +103,7 @@ class MapJob(Job[list[Any]]):
         self._notify_pending = False
         self._broken: BrokenExecutorError | None = None
         self._bar: Any = None
+        self._sent_fn: Callable[..., Any] | bytes | None = None  # pickled once per map
 
     # -- in the job -----------------------------------------------------------------------
 
@@ -135,7 +136,9 @@ class MapJob(Job[list[Any]]):
             it.attempts += 1
             it.tries += 1
             try:
-                fut = self.pool.submit(self.fn, (it.item,), {})
+                if self._sent_fn is None:
+                    self._sent_fn = self.pool.pickled(self.fn)
+                fut = self.pool.submit(self.fn, (it.item,), {}, self._sent_fn)
             except BrokenExecutorError as e:
                 it.attempts -= 1
                 it.tries -= 1

@@ -98,13 +98,30 @@ class _Capture(io.TextIOBase):
         return len(text)
 
 
-def _call_in_worker(payload: bytes | tuple[Any, ...], parent_pid: int) -> tuple[Any, ...]:
+_functions: dict[bytes, Callable[..., Any]] = {}
+"""In a worker: the functions of recent maps, unpickled once instead of at every item."""
+
+
+def _load_function(blob: bytes) -> Callable[..., Any]:
+    fn = _functions.get(blob)
+    if fn is None:
+        if len(_functions) >= 8:
+            _functions.clear()
+        fn = _functions[blob] = pickle.loads(blob)
+    return fn
+
+
+def _call_in_worker(
+    fn: Callable[..., Any] | bytes, call: tuple[Any, ...] | bytes, parent_pid: int
+) -> tuple[Any, ...]:
     """Run one call in a worker; return ``(kind, data, traceback, output, seconds, pid)``.
 
-    ``kind`` is ``"ok"`` (data: the pickled result), ``"raised"`` (data: the
-    pickled exception) or ``"unpicklable"`` (data: why the result could not
-    be pickled).  Prints are captured only in another process: in a thread of
-    the caller's own process, sys.stdout is shared with everything else.
+    ``fn`` and ``call`` (the arguments and keyword arguments) come pickled by
+    the caller for process pools, as they are otherwise.  ``kind`` is ``"ok"``
+    (data: the pickled result), ``"raised"`` (data: the pickled exception) or
+    ``"unpicklable"`` (data: why the result could not be pickled).  Prints are
+    captured only in another process: in a thread of the caller's own process,
+    sys.stdout is shared with everything else.
     """
     pid = os.getpid()
     chunks: list[tuple[bool, str]] = []
@@ -114,7 +131,9 @@ def _call_in_worker(payload: bytes | tuple[Any, ...], parent_pid: int) -> tuple[
     start = time.perf_counter()
     try:
         try:
-            fn, args, kwargs = pickle.loads(payload) if isinstance(payload, bytes) else payload
+            if isinstance(fn, bytes):
+                fn = _load_function(fn)
+            args, kwargs = pickle.loads(call) if isinstance(call, bytes) else call
         except Exception as e:
             raise WorkerError(
                 f"the worker could not unpickle the call: {type(e).__name__}: {e}. A function "
@@ -216,31 +235,51 @@ class Pool:
         size = getattr(self.executor(), "_max_workers", None)
         return size if isinstance(size, int) and size > 0 else os.cpu_count() or 1
 
-    def submit(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Future[Any]:
-        """Send one call; WorkerError if it cannot be sent, BrokenExecutorError if refused."""
-        payload: bytes | tuple[Any, ...]
+    def pickled(self, fn: Callable[..., Any]) -> Callable[..., Any] | bytes:
+        """``fn`` as it is sent: pickled once for a process pool (a map reuses it)."""
         if self.kind in ("dask", "threads"):
-            payload = (fn, args, kwargs)
-        else:
+            return fn
+        try:
+            return _dumps(fn)
+        except Exception as e:
+            raise WorkerError(
+                f"cannot send {_name(fn)} to a worker: {type(e).__name__}: {e}. A function "
+                "sent to workers, and what it refers to, must be picklable (with cloudpickle)"
+            ) from e
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        sent_fn: Callable[..., Any] | bytes | None = None,
+    ) -> Future[Any]:
+        """Send one call; WorkerError if it cannot be sent, BrokenExecutorError if refused.
+
+        ``sent_fn`` is what :meth:`pickled` gave for ``fn``, when the caller keeps it.
+        """
+        if sent_fn is None:
+            sent_fn = self.pickled(fn)
+        call: bytes | tuple[Any, ...] = (args, kwargs)
+        if isinstance(sent_fn, bytes):
             try:
-                payload = _dumps((fn, args, kwargs))
+                call = _dumps(call)
             except Exception as e:
                 raise WorkerError(
                     f"cannot send {_name(fn)}(...) to a worker: {type(e).__name__}: {e}. "
-                    "The function and its arguments must be picklable (with cloudpickle): "
-                    "no open files, locks, sockets, generators or live connections"
+                    "Its arguments must be picklable (with cloudpickle): no open files, "
+                    "locks, sockets, generators or live connections"
                 ) from e
         ex = self.executor()
+        pid = os.getpid()
         try:
             try:
-                return ex.submit(_call_in_worker, payload, os.getpid())
+                return ex.submit(_call_in_worker, sent_fn, call, pid)
             except RuntimeError:
                 if self._executor is not None:
                     raise
                 # A worker of the default pool died and loky has not replaced it yet.
-                return _default_executor(fresh=True).submit(_call_in_worker, payload, os.getpid())
+                return _default_executor(fresh=True).submit(_call_in_worker, sent_fn, call, pid)
         except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
             raise BrokenExecutorError(
                 f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
@@ -266,11 +305,15 @@ def _default_executor(fresh: bool = False) -> Executor:
             "igogo's default process pool needs loky: pip install 'igogo-core[workers]' "
             "(or pass executor=concurrent.futures.ProcessPoolExecutor())"
         ) from None
+    # Idle workers live 5 minutes (loky's default is 10 s): the next map in a notebook
+    # usually comes later than that, and should not pay for new processes and imports.
     if fresh:  # the one loky has is broken: a new one, now
         return get_reusable_executor(  # type: ignore[no-any-return]
-            max_workers=settings["workers"], kill_workers=True, reuse=False
+            max_workers=settings["workers"], timeout=300, kill_workers=True, reuse=False
         )
-    return get_reusable_executor(max_workers=settings["workers"])  # type: ignore[no-any-return]
+    return get_reusable_executor(  # type: ignore[no-any-return]
+        max_workers=settings["workers"], timeout=300
+    )
 
 
 def decode(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
