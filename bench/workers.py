@@ -8,8 +8,9 @@ Two scenarios, each in a fresh process (``python bench/workers.py --scenario NAM
   worker processes, by ``joblib.Parallel(n_jobs=W, backend="loky")`` and by
   ``igogo.map(work, items, progress=False).results()`` (igogo's default pool,
   ``igogo.configure(workers=W)``).  Two item sizes: about 30 ms (the work
-  dominates) and about 3 ms (per-item costs show; there joblib with
-  ``batch_size=1`` and igogo.map over chunks of items are measured too).  Both
+  dominates) and about 3 ms (per-call costs show; there joblib with
+  ``batch_size=1`` and igogo.map with ``chunksize=1`` -- one item per call, no
+  automatic chunking -- are measured too).  Both
   pools are warmed by one untimed run of the same workload, and before every run
   each worker of the system runs an item, untimed (loky stops workers idle for
   longer than its timeout); then the systems take turns, rotating round by round
@@ -152,14 +153,7 @@ def pid_work(k: int) -> int:
     return os.getpid()
 
 
-def call_chunk(args: tuple[Callable[[int], int], list[int]]) -> list[int]:
-    """``fn`` over a chunk of items in one call (the chunked igogo.map variant)."""
-    fn, chunk = args
-    return [fn(x) for x in chunk]
-
-
 Runner = Callable[[Callable[[int], int], list[int]], list[int]]
-CHUNK = 10
 
 
 def scenario_throughput(p: dict[str, Any]) -> dict[str, Any]:
@@ -181,17 +175,16 @@ def scenario_throughput(p: dict[str, Any]) -> dict[str, Any]:
     def run_igogo(fn: Callable[[int], int], items: list[int]) -> list[int]:
         return igogo.map(fn, items, progress=False).results()
 
-    def run_igogo_chunks(fn: Callable[[int], int], items: list[int]) -> list[int]:
-        chunks = [(fn, items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
-        return [x for part in igogo.map(call_chunk, chunks, progress=False).results() for x in part]
+    def run_igogo_one_by_one(fn: Callable[[int], int], items: list[int]) -> list[int]:
+        return igogo.map(fn, items, progress=False, chunksize=1).results()
 
     runners: dict[str, Runner] = {
         "igogo": run_igogo,
         "joblib": joblib_runner("auto"),
         "joblib1": joblib_runner(1),
-        "igogo_chunks": run_igogo_chunks,
+        "igogo1": run_igogo_one_by_one,
     }
-    pool_of = {"igogo": "igogo", "joblib": "joblib", "joblib1": "joblib", "igogo_chunks": "igogo"}
+    pool_of = {"igogo": "igogo", "joblib": "joblib", "joblib1": "joblib", "igogo1": "igogo"}
     last_pids: dict[str, list[int]] = {}
     restarts = {"igogo": 0, "joblib": 0}
     changed_during = 0
@@ -217,7 +210,7 @@ def scenario_throughput(p: dict[str, Any]) -> dict[str, Any]:
         k, n = size["k"], size["n"]
         items = [k] * n
         expected = [work(k)] * n
-        systems = ["joblib", "igogo", *(["joblib1", "igogo_chunks"] if size.get("extra") else [])]
+        systems = ["joblib", "igogo", *(["joblib1", "igogo1"] if size.get("extra") else [])]
         res: dict[str, dict[str, list[float]]] = {s: {"wall": [], "cpu": []} for s in systems}
 
         def timed(system: str, record: bool) -> None:
@@ -497,12 +490,12 @@ def main(quick: bool) -> Suite:
                            "igogo / it, median of rounds",
                     f"{rate['joblib1']:.1f} /s; {statistics.median(r1):.3f}")
             )  # fmt: skip
-        if "igogo_chunks" in rate:
-            rc = [a / b for a, b in zip(wall["joblib"], wall["igogo_chunks"], strict=True)]
+        if "igogo1" in rate:
+            rc = [a / b for a, b in zip(wall["joblib"], wall["igogo1"], strict=True)]
             rows.append(
-                Row(title, f"igogo.map over chunks of {CHUNK} items (one call per chunk): "
+                Row(title, "igogo.map(chunksize=1), one item per call: "
                            "items/s (median run); it / joblib, median of rounds",
-                    f"{rate['igogo_chunks']:.1f} /s; {statistics.median(rc):.3f}")
+                    f"{rate['igogo1']:.1f} /s; {statistics.median(rc):.3f}")
             )  # fmt: skip
         rows += [
             Row(title, f"ideal: {WORKERS} workers / item time alone "
@@ -608,10 +601,12 @@ def main(quick: bool) -> Suite:
         "run (untimed) each of the system's workers runs an item, so that no run pays for "
         "starting workers. igogo runs "
         "`igogo.map(work, items, progress=False).results()` from regular code (the waiting "
-        "code drives the map) and sends one item per call, at most twice the workers in "
-        "flight; joblib keeps its defaults (`batch_size='auto'`: short items go in batches "
-        "that last at least 0.2 s; `pre_dispatch='2*n_jobs'`). CPU: `time.process_time()` of "
-        "the calling process (all its threads, loky's included) over a run, per item.",
+        "code drives the map) with its defaults: items one per call until their time is "
+        "known, then several per call (calls of about 50 ms), at most twice the workers' "
+        "calls in flight; joblib keeps its defaults (`batch_size='auto'`: short items go "
+        "in batches that last at least 0.2 s; `pre_dispatch='2*n_jobs'`). CPU: "
+        "`time.process_time()` of the calling process (all its threads, loky's included) "
+        "over a run, per item.",
         "1: joblib uses its vendored copy of loky (`joblib.externals.loky`) and igogo the "
         "standalone `loky`: two reusable executors, one per module, so neither system "
         "resizes or replaces the other's pool; while one runs the other's workers sit idle. "
@@ -631,21 +626,19 @@ def main(quick: bool) -> Suite:
             continue
         cpu = {name: statistics.median(c) / s["n"] * MS for name, c in s["cpu"].items()}
         notes.append(
-            f"{s['label']} items: igogo.map sends one loky task per item, as joblib does with "
-            "`batch_size=1`; CPU of the calling process per item: igogo.map "
-            f"{cpu['igogo']:.3f} ms, joblib batch_size=1 {cpu['joblib1']:.3f} ms, joblib with "
-            f"its default batching {cpu['joblib']:.3f} ms, igogo.map over chunks of {CHUNK} "
-            f"{cpu['igogo_chunks']:.3f} ms. On {WORKERS} cores with {WORKERS} workers that CPU "
-            f"is taken from the workers. The chunked variant maps a helper over lists of {CHUNK} "
-            "items (as a user can do today): one loky task per chunk."
+            f"{s['label']} items: CPU of the calling process per item: igogo.map "
+            f"{cpu['igogo']:.3f} ms, joblib with its default batching {cpu['joblib']:.3f} ms; "
+            f"one item per call: igogo.map(chunksize=1) {cpu['igogo1']:.3f} ms, joblib "
+            f"batch_size=1 {cpu['joblib1']:.3f} ms. On {WORKERS} cores with {WORKERS} "
+            "workers that CPU is taken from the workers, which is why both chunk short items."
         )
     if idle:
         notes.append(
             f"1{'abc'[len(t['sizes'])]}: both pools left idle {idle['idle_s']:g} s, then a "
             f"map of {idle['n']} short items with each system, then the same again. loky's "
             "`get_reusable_executor()` stops workers idle for longer than its `timeout` "
-            "argument (10 s by default; igogo's default pool passes none); joblib passes "
-            "`idle_worker_timeout=300`."
+            "argument (10 s by default); igogo's default pool passes 300 s, as joblib does "
+            "(`idle_worker_timeout=300`)."
         )
 
     return Suite(
@@ -676,7 +669,7 @@ _SYSTEM_NAMES = {
     "igogo": "igogo.map",
     "joblib": "joblib",
     "joblib1": "joblib batch_size=1",
-    "igogo_chunks": f"igogo.map, chunks of {CHUNK}",
+    "igogo1": "igogo.map chunksize=1",
 }
 
 

@@ -191,6 +191,65 @@ def test_a_broken_executor_ends_the_map_and_restart_takes_a_new_one() -> None:
         assert m.restart(executor=fresh).results(timeout=60) == [0, 1, 4, 9]
 
 
+# -- several items per call ----------------------------------------------------------------------
+
+
+class CountingPool(ProcessPoolExecutor):
+    """A real process pool that counts the tasks it is given."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self.tasks = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.tasks += 1
+        return super().submit(*args, **kwargs)
+
+
+def quick(x: int) -> int:
+    if x == 13:
+        raise ValueError("unlucky")
+    print(f"q{x}")
+    return -x
+
+
+def test_short_items_travel_several_per_call_and_keep_their_own_outcomes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with CountingPool(2) as pool:
+        m = igogo.map(quick, range(400), executor=pool, return_exceptions=True)
+        results = m.results(timeout=60)
+        assert pool.tasks < 100  # 400 items of microseconds: far fewer calls than items
+    assert results[:13] == [-x for x in range(13)] and results[14:] == [-x for x in range(14, 400)]
+    assert isinstance(results[13], ValueError)
+    assert [r.state for r in m.status()].count("ok") == 399
+    # Each item's prints, whole; items in the order they came back (not input order).
+    printed = capsys.readouterr().out.splitlines()
+    assert sorted(printed) == sorted(f"q{x}" for x in range(400) if x != 13)
+
+
+def test_chunksize_fixes_the_items_per_call() -> None:
+    with CountingPool(2) as pool:
+        m = igogo.map(quick, range(20), executor=pool, chunksize=5, return_exceptions=True)
+        assert m.results(60)[19] == -19
+        assert pool.tasks == 4
+    with CountingPool(2) as pool:
+        igogo.map(quick, range(12), executor=pool, chunksize=1).results(60)
+        assert pool.tasks == 12
+    with pytest.raises(ValueError, match=r"chunksize=0: must be a whole number >= 1"):
+        igogo.map(quick, [1], chunksize=0)
+
+
+def test_an_item_that_cannot_be_pickled_in_a_chunk_fails_alone() -> None:
+    import threading
+
+    m = igogo.map(len, [[1], [2, 2], threading.Lock(), [3], [4]], chunksize=5)
+    with pytest.raises(igogo.MapError, match="1 of 5 items"):
+        m.results(timeout=60)
+    assert [r.state for r in m.status()] == ["ok", "ok", "error", "ok", "ok"]
+    assert [r.attempts for r in m.status()] == [1, 1, 1, 1, 1]
+
+
 # -- control ------------------------------------------------------------------------------------
 
 

@@ -37,7 +37,10 @@ from ._options import JobOptions
 from ._status import ItemStatus, MapStatus, error_text
 from ._workers import Outcome, Pool, decode, replay
 
-__all__ = ["MapJob", "map"]
+__all__ = ["CALL_SECONDS", "MapJob", "map"]
+
+CALL_SECONDS = 0.05
+"""What a call to a worker should last when items are short: they then go several at once."""
 
 
 class _Item:
@@ -86,19 +89,25 @@ class MapJob(Job[list[Any]]):
         return_exceptions: bool,
         progress: bool,
         name: str | None,
+        chunksize: int | None = None,
     ) -> None:
         name = name or f"map({getattr(fn, '__name__', None) or type(fn).__name__})"
         super().__init__(self._drive, (), {}, JobOptions(name=name))
         self.fn = fn
         self.pool = pool
         self.max_in_flight = max_in_flight
+        self.chunksize = chunksize
         self.retries = retries
         self.return_exceptions = return_exceptions
         self.progress = progress
         self._items = items
         self._queue: deque[int] = deque(it.index for it in items if it.state != "ok")
         self._inflight: dict[int, _Item] = {}
-        self._arrived: deque[tuple[int, Outcome]] = deque()  # appended by executor threads
+        self._arrived: deque[tuple[list[int], list[Outcome]]] = deque()  # from executor threads
+        self._calls_out = 0  # calls at the executor (each carries one item or more)
+        self._workers = 1
+        self._item_seconds: float | None = None  # running average of one item's time
+        self._solo = 0  # items to send one per call (to find one that cannot be pickled)
         self._parked = False
         self._notify_pending = False
         self._broken: BrokenExecutorError | None = None
@@ -108,14 +117,14 @@ class MapJob(Job[list[Any]]):
     # -- in the job -----------------------------------------------------------------------
 
     def _drive(self) -> list[Any]:
-        limit = self.max_in_flight or 2 * self.pool.workers()
+        self._workers = self.pool.workers()
         if self.progress:
             self._bar = progress_bar(len(self._items), self.name)
             self._bar_call("update", sum(it.state == "ok" for it in self._items))
         try:
             while True:
                 self._collect()
-                self._send(limit)
+                self._send()
                 if not self._inflight and (self._broken or not self._queue):
                     break
                 if not self._arrived:
@@ -130,31 +139,66 @@ class MapJob(Job[list[Any]]):
             self._bar_call("close")
         return self._outcome_list()
 
-    def _send(self, limit: int) -> None:
-        while self._queue and len(self._inflight) < limit and self._broken is None:
-            it = self._items[self._queue.popleft()]
-            it.attempts += 1
-            it.tries += 1
+    def _room(self) -> int:
+        """How many more items may go to the executor now (0: wait for results)."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight - len(self._inflight)
+        return len(self._queue) if self._calls_out < 2 * self._workers else 0
+
+    def _chunk(self, room: int) -> int:
+        """How many items the next call carries: short items travel several at a time."""
+        if self._solo:
+            n = 1  # finding the item that cannot be pickled
+        elif self.chunksize is not None:
+            n = self.chunksize
+        elif self._item_seconds is None:
+            n = 1  # nothing measured yet
+        else:
+            # Calls of about CALL_SECONDS, but leave every worker a share of what is left.
+            n = int(CALL_SECONDS / max(self._item_seconds, 1e-6))
+            n = min(n, len(self._queue) // (2 * self._workers), 1000)
+        return max(1, min(n, room, len(self._queue)))
+
+    def _send(self) -> None:
+        while self._queue and self._broken is None and (room := self._room()) > 0:
+            n = self._chunk(room)
+            batch = [self._items[self._queue.popleft()] for _ in range(n)]
+            for it in batch:
+                it.attempts += 1
+                it.tries += 1
             try:
                 if self._sent_fn is None:
                     self._sent_fn = self.pool.pickled(self.fn)
-                fut = self.pool.submit(self.fn, (it.item,), {}, self._sent_fn)
-            except BrokenExecutorError as e:
-                it.attempts -= 1
-                it.tries -= 1
-                self._queue.appendleft(it.index)
-                self._broken = e
-                return
-            except WorkerError as e:  # this item cannot be pickled: no retry would help
-                self._finish(it, None, e)
+                calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+                    ((it.item,), {}) for it in batch
+                ]
+                fut = self.pool.submit(self.fn, calls, self._sent_fn)
+            except WorkerError as e:
+                for it in batch:
+                    it.attempts -= 1
+                    it.tries -= 1
+                if isinstance(e, BrokenExecutorError):
+                    self._queue.extendleft(it.index for it in reversed(batch))
+                    self._broken = e
+                    return
+                if n > 1:  # one of them cannot be pickled: send them alone to find it
+                    self._queue.extendleft(it.index for it in reversed(batch))
+                    self._solo += n
+                    continue
+                batch[0].attempts += 1
+                self._finish(batch[0], None, e)  # it cannot be pickled: no retry would help
                 continue
-            it.state, it.sent, it.future = "running", time.monotonic(), fut
-            self._inflight[it.index] = it
-            fut.add_done_callback(functools.partial(self._arrive, it.index))
+            self._solo = max(self._solo - n, 0)
+            now = time.monotonic()
+            for it in batch:
+                it.state, it.sent, it.future = "running", now, fut
+                self._inflight[it.index] = it
+            self._calls_out += 1
+            fut.add_done_callback(functools.partial(self._arrive, [it.index for it in batch]))
 
-    def _arrive(self, index: int, fut: Future[Any]) -> None:
+    def _arrive(self, indices: list[int], fut: Future[Any]) -> None:
         # On the executor's thread: decode there, then wake the job once per batch.
-        self._arrived.append((index, decode(fut, self.fn)))
+        self._arrived.append((indices, decode(fut, self.fn, len(indices))))
         if not self._notify_pending:
             self._notify_pending = True
             SCHED.call_soon_threadsafe(self._notify)
@@ -170,22 +214,29 @@ class MapJob(Job[list[Any]]):
     def _collect(self) -> None:
         arrived = self._arrived
         while arrived:
-            index, out = arrived.popleft()
-            it = self._inflight.pop(index, None)
-            if it is None:  # cancelled meanwhile
-                continue
-            it.future = None
-            it.seconds = out.seconds if out.seconds is not None else time.monotonic() - it.sent
-            replay(out.output)
-            exc = out.exception
-            retry = exc is not None and (
-                isinstance(exc, WorkerDiedError) or not isinstance(exc, WorkerError)
-            )
-            if retry and it.tries <= self.retries:
-                it.state, it.error = "pending", exc
-                self._queue.append(index)
-            else:
-                self._finish(it, out.value, exc)
+            indices, outcomes = arrived.popleft()
+            self._calls_out -= 1
+            for index, out in zip(indices, outcomes, strict=True):
+                it = self._inflight.pop(index, None)
+                if it is None:  # cancelled meanwhile
+                    continue
+                it.future = None
+                if out.seconds is None:
+                    it.seconds = time.monotonic() - it.sent
+                else:
+                    it.seconds = out.seconds
+                    avg, now = self._item_seconds, out.seconds
+                    self._item_seconds = now if avg is None else 0.8 * avg + 0.2 * now
+                replay(out.output)
+                exc = out.exception
+                retry = exc is not None and (
+                    isinstance(exc, WorkerDiedError) or not isinstance(exc, WorkerError)
+                )
+                if retry and it.tries <= self.retries:
+                    it.state, it.error = "pending", exc
+                    self._queue.append(index)
+                else:
+                    self._finish(it, out.value, exc)
             yielder()
 
     def _finish(self, it: _Item, value: Any, exc: BaseException | None) -> None:
@@ -296,6 +347,7 @@ class MapJob(Job[list[Any]]):
             self.return_exceptions,
             self.progress,
             self.name,
+            self.chunksize,
         )
         launch(job)
         return job
@@ -316,13 +368,17 @@ def map(
     return_exceptions: bool = False,
     progress: bool = True,
     name: str | None = None,
+    chunksize: int | None = None,
 ) -> MapJob:
     """Run ``fn(item)`` for every item in worker processes; returns the running :class:`MapJob`.
 
     The items are read at once.  ``executor`` is as for :func:`igogo.offload`
     (None: igogo's reusable loky pool; a ``concurrent.futures.Executor``; a
-    ``dask.distributed.Client``).  At most ``max_in_flight`` items are at the
-    executor at once (default: twice its workers).  An item whose function
+    ``dask.distributed.Client``).  Short items go to a worker several at a
+    time, so that a call lasts about 50 ms (``chunksize=n``: always ``n``
+    items per call; ``1``: one by one); each item keeps its own result, error,
+    prints and retries.  At most ``max_in_flight`` items are at the executor at
+    once (default: as many as twice its workers' calls carry).  An item whose function
     raises, or whose worker dies, is run again up to ``retries`` times.  With
     ``return_exceptions=True`` the results list holds failed items'
     exceptions instead of the map failing with :class:`~igogo.MapError`.
@@ -347,11 +403,17 @@ def map(
         raise ValueError(f"max_in_flight={max_in_flight!r}: must be a whole number >= 1, or None")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries={retries!r}: must be a whole number >= 0")
+    if chunksize is not None and (
+        isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1
+    ):
+        raise ValueError(f"chunksize={chunksize!r}: must be a whole number >= 1, or None (auto)")
     for flag, value in (("return_exceptions", return_exceptions), ("progress", progress)):
         if not isinstance(value, bool):
             raise ValueError(f"{flag}={value!r}: must be True or False")
     pool = Pool(executor)
     items = [_Item(i, v) for i, v in enumerate(values)]
-    job = MapJob(fn, items, pool, max_in_flight, retries, return_exceptions, progress, name)
+    job = MapJob(
+        fn, items, pool, max_in_flight, retries, return_exceptions, progress, name, chunksize
+    )
     launch(job)
     return job

@@ -112,35 +112,45 @@ def _load_function(blob: bytes) -> Callable[..., Any]:
 
 
 def _call_in_worker(
-    fn: Callable[..., Any] | bytes, call: tuple[Any, ...] | bytes, parent_pid: int
-) -> tuple[Any, ...]:
-    """Run one call in a worker; return ``(kind, data, traceback, output, seconds, pid)``.
+    fn: Callable[..., Any] | bytes, calls: list[tuple[Any, ...]] | bytes, parent_pid: int
+) -> list[tuple[Any, ...]]:
+    """Run calls of ``fn`` in a worker, one after the other; one outcome tuple for each.
 
-    ``fn`` and ``call`` (the arguments and keyword arguments) come pickled by
-    the caller for process pools, as they are otherwise.  ``kind`` is ``"ok"``
-    (data: the pickled result), ``"raised"`` (data: the pickled exception) or
-    ``"unpicklable"`` (data: why the result could not be pickled).  Prints are
-    captured only in another process: in a thread of the caller's own process,
-    sys.stdout is shared with everything else.
+    ``fn`` and ``calls`` (a list of ``(args, kwargs)``: a map sends short items
+    several at a time) come pickled by the caller for process pools, as they
+    are otherwise.  Each outcome is ``(kind, data, traceback, output, seconds,
+    pid)``: ``kind`` is ``"ok"`` (data: the pickled result), ``"raised"`` (data:
+    the pickled exception) or ``"unpicklable"`` (data: why the result could not
+    be pickled).  If the call cannot be unpickled, the one outcome says so.
     """
     pid = os.getpid()
+    try:
+        if isinstance(fn, bytes):
+            fn = _load_function(fn)
+        todo: list[tuple[Any, ...]] = pickle.loads(calls) if isinstance(calls, bytes) else calls
+    except Exception as e:
+        err = WorkerError(
+            f"the worker could not unpickle the call: {type(e).__name__}: {e}. A function "
+            "travels as a reference to its module, which the worker must be able to "
+            "import; functions defined in a notebook (in __main__) travel by value when "
+            "cloudpickle is installed"
+        )
+        return [("raised", _dumps(err), "", [], 0.0, pid)]
+    # Prints are captured only in another process: in a thread of the caller's own
+    # process, sys.stdout is shared with everything else.
+    capture = pid != parent_pid
+    return [_call_one(fn, args, kwargs, capture, pid) for args, kwargs in todo]
+
+
+def _call_one(
+    fn: Callable[..., Any], args: Any, kwargs: Any, capture: bool, pid: int
+) -> tuple[Any, ...]:
     chunks: list[tuple[bool, str]] = []
     saved = sys.stdout, sys.stderr
-    if pid != parent_pid:
+    if capture:
         sys.stdout, sys.stderr = _Capture(chunks, False), _Capture(chunks, True)
     start = time.perf_counter()
     try:
-        try:
-            if isinstance(fn, bytes):
-                fn = _load_function(fn)
-            args, kwargs = pickle.loads(call) if isinstance(call, bytes) else call
-        except Exception as e:
-            raise WorkerError(
-                f"the worker could not unpickle the call: {type(e).__name__}: {e}. A function "
-                "travels as a reference to its module, which the worker must be able to "
-                "import; functions defined in a notebook (in __main__) travel by value when "
-                "cloudpickle is installed"
-            ) from None
         value = fn(*args, **kwargs)
     except BaseException as e:
         seconds = time.perf_counter() - start
@@ -250,20 +260,21 @@ class Pool:
     def submit(
         self,
         fn: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]],
         sent_fn: Callable[..., Any] | bytes | None = None,
     ) -> Future[Any]:
-        """Send one call; WorkerError if it cannot be sent, BrokenExecutorError if refused.
+        """Send calls of ``fn`` as one task: ``calls`` is a list of ``(args, kwargs)``.
 
-        ``sent_fn`` is what :meth:`pickled` gave for ``fn``, when the caller keeps it.
+        Raises WorkerError if they cannot be sent, BrokenExecutorError if the
+        executor refuses them.  ``sent_fn`` is what :meth:`pickled` gave for
+        ``fn``, when the caller keeps it.
         """
         if sent_fn is None:
             sent_fn = self.pickled(fn)
-        call: bytes | tuple[Any, ...] = (args, kwargs)
+        payload: bytes | list[tuple[tuple[Any, ...], dict[str, Any]]] = calls
         if isinstance(sent_fn, bytes):
             try:
-                call = _dumps(call)
+                payload = _dumps(calls)
             except Exception as e:
                 raise WorkerError(
                     f"cannot send {_name(fn)}(...) to a worker: {type(e).__name__}: {e}. "
@@ -274,12 +285,13 @@ class Pool:
         pid = os.getpid()
         try:
             try:
-                return ex.submit(_call_in_worker, sent_fn, call, pid)
+                return ex.submit(_call_in_worker, sent_fn, payload, pid)
             except RuntimeError:
                 if self._executor is not None:
                     raise
                 # A worker of the default pool died and loky has not replaced it yet.
-                return _default_executor(fresh=True).submit(_call_in_worker, sent_fn, call, pid)
+                fresh = _default_executor(fresh=True)
+                return fresh.submit(_call_in_worker, sent_fn, payload, pid)
         except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
             raise BrokenExecutorError(
                 f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
@@ -316,15 +328,20 @@ def _default_executor(fresh: bool = False) -> Executor:
     )
 
 
-def decode(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
-    """Turn a finished future of :func:`_call_in_worker` into an :class:`Outcome`."""
+def decode(fut: Future[Any], fn: Callable[..., Any], n: int = 1) -> list[Outcome]:
+    """Turn a finished future of :func:`_call_in_worker` into ``n`` :class:`Outcome` s."""
     try:
         exc = fut.exception()
     except CancelledError as e:
-        return Outcome(None, e, [], None, None)
+        return [Outcome(None, e, [], None, None)] * n
     if exc is not None:
-        return Outcome(None, _executor_error(exc, fn), [], None, None)
-    kind, data, text, output, seconds, pid = fut.result()
+        return [Outcome(None, _executor_error(exc, fn), [], None, None)] * n
+    outcomes = [_decode_one(raw, fn) for raw in fut.result()]
+    return outcomes * n if len(outcomes) == 1 else outcomes
+
+
+def _decode_one(raw: tuple[Any, ...], fn: Callable[..., Any]) -> Outcome:
+    kind, data, text, output, seconds, pid = raw
     if kind == "unpicklable":
         err: BaseException = WorkerError(
             f"the result of {_name(fn)} could not be pickled to send it back: {data}"
@@ -333,9 +350,9 @@ def decode(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
     try:
         obj = pickle.loads(data)
     except Exception as e:
+        what = "result" if kind == "ok" else "exception"
         err = WorkerError(
-            f"the {'result' if kind == 'ok' else 'exception'} of {_name(fn)} "
-            f"could not be unpickled here: {type(e).__name__}: {e}"
+            f"the {what} of {_name(fn)} could not be unpickled here: {type(e).__name__}: {e}"
         )
         return Outcome(None, err, output, seconds, pid)
     if kind == "ok":
@@ -411,7 +428,7 @@ def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwar
     if not callable(fn):
         raise TypeError(f"igogo.offload(fn, ...): fn must be callable; got {fn!r}")
     pool = Pool(executor)
-    fut = pool.submit(fn, args, kwargs)
+    fut = pool.submit(fn, [(args, kwargs)])
     return wait_future(fut, fn).unwrap()  # type: ignore[no-any-return]
 
 
@@ -423,14 +440,14 @@ def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
     me = current_job()
     if me is None:
         if not SCHED.on_owner_thread() or SCHED._in_tick:
-            return decode(_wait_blocking(fut), fn)
+            return decode(_wait_blocking(fut), fn)[0]
         fut.add_done_callback(lambda _: SCHED.call_soon_threadsafe(_nothing))
         try:
             SCHED.pump(fut.done)
         except BaseException:
             fut.cancel()
             raise
-        return decode(fut, fn)
+        return decode(fut, fn)[0]
     waiting = [True]  # cleared when the job is woken some other way (a stop)
 
     def deliver(outcome: Outcome) -> None:
@@ -438,7 +455,7 @@ def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
             SCHED.wake(me, outcome)
 
     def done(f: Future[Any]) -> None:  # on the executor's thread: decode there, deliver here
-        SCHED.call_soon_threadsafe(deliver, decode(f, fn))
+        SCHED.call_soon_threadsafe(deliver, decode(f, fn)[0])
 
     fut.add_done_callback(done)
     try:
