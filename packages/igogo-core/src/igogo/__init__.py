@@ -45,10 +45,10 @@ from ._hosts import AsyncioHost, BlockingHost, Host, deactivate_plugin, plugins
 from ._hub import yielder
 from ._job import STATES, Job, current_job
 from ._map import MapJob, map
+from ._offload import offload
 from ._options import KINDS, JobOptions
 from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
-from ._workers import offload
 
 __version__ = "0.1.0"
 

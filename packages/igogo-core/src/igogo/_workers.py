@@ -1,4 +1,4 @@
-"""Work in other processes: executors, the call that runs in a worker, offload.
+"""Work in other processes: executors, and the call that runs in a worker.
 
 The promise igogo keeps for notebook state is that only code on the
 scheduler's thread touches it.  Work handed to a worker therefore travels as
@@ -28,7 +28,6 @@ to a Dask cluster go as they are.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import linecache
 import os
@@ -39,7 +38,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple
 
 from ._errors import BrokenExecutorError, WorkerDiedError, WorkerError, WorkerTraceback
 
@@ -48,13 +47,9 @@ __all__ = [
     "Pool",
     "configure_workers",
     "decode",
-    "offload",
     "replay",
     "settings",
-    "wait_future",
 ]
-
-T = TypeVar("T")
 
 settings: Final[dict[str, int | None]] = {"workers": None}
 """``workers``: the size of the default process pool (None: loky's choice, the CPU count)."""
@@ -402,74 +397,3 @@ def _executor_error(exc: BaseException, fn: Callable[..., Any]) -> BaseException
         err = WorkerError(f"the executor failed to run {_name(fn)}: {name}: {exc}")
     err.__cause__ = exc
     return err
-
-
-# -- offload ----------------------------------------------------------------------------------
-
-
-def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwargs: Any) -> T:
-    """Run ``fn(*args, **kwargs)`` in a worker process and return its result.
-
-    In a job, the job waits parked: the notebook and the other jobs run
-    meanwhile, and stopping the job cancels the call if it has not started (a
-    call already running in a process pool finishes there and is dropped; a
-    Dask task is released).  In regular code it runs the jobs while it waits,
-    as ``job.result()`` does.
-
-    What ``fn`` prints in the worker appears here, in the job's output, when
-    the result is back.  If ``fn`` raises, the same exception is raised here
-    with the worker's traceback as its cause.  ``executor`` is None (igogo's
-    reusable loky process pool), any ``concurrent.futures.Executor``, or a
-    ``dask.distributed.Client``.  Problems of the machinery itself raise
-    :class:`~igogo.WorkerError`: arguments that cannot be pickled, a worker that
-    died (:class:`~igogo.WorkerDiedError`), an executor that was shut down or
-    broke (:class:`~igogo.BrokenExecutorError`).
-    """
-    if not callable(fn):
-        raise TypeError(f"igogo.offload(fn, ...): fn must be callable; got {fn!r}")
-    pool = Pool(executor)
-    fut = pool.submit(fn, [(args, kwargs)])
-    return wait_future(fut, fn).unwrap()  # type: ignore[no-any-return]
-
-
-def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
-    """Wait for a submitted call the igogo way: parked in a job, pumping in regular code."""
-    from ._hub import SCHED
-    from ._job import current_job
-
-    me = current_job()
-    if me is None:
-        if not SCHED.on_owner_thread() or SCHED._in_tick:
-            return decode(_wait_blocking(fut), fn)[0]
-        fut.add_done_callback(lambda _: SCHED.call_soon_threadsafe(_nothing))
-        try:
-            SCHED.pump(fut.done)
-        except BaseException:
-            fut.cancel()
-            raise
-        return decode(fut, fn)[0]
-    waiting = [True]  # cleared when the job is woken some other way (a stop)
-
-    def deliver(outcome: Outcome) -> None:
-        if waiting:
-            SCHED.wake(me, outcome)
-
-    def done(f: Future[Any]) -> None:  # on the executor's thread: decode there, deliver here
-        SCHED.call_soon_threadsafe(deliver, decode(f, fn)[0])
-
-    fut.add_done_callback(done)
-    try:
-        return SCHED.park("waiting", waiting.clear)  # type: ignore[no-any-return]
-    except BaseException:
-        fut.cancel()
-        raise
-
-
-def _wait_blocking(fut: Future[Any]) -> Future[Any]:
-    with contextlib.suppress(CancelledError):
-        fut.exception()
-    return fut
-
-
-def _nothing() -> None:
-    pass
