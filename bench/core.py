@@ -31,7 +31,7 @@ from typing import Any
 import greenlet
 
 import igogo
-from report import Row, Suite, judge
+from report import Row, Suite, judge, run_isolated
 
 QUICK_SCALE = 50
 US = 1e6
@@ -510,20 +510,7 @@ SCENARIOS: dict[str, Callable[[bool], dict[str, Any]]] = {
 
 def _run_isolated(name: str, quick: bool) -> dict[str, Any]:
     """Run one scenario in a fresh interpreter and return its JSON result."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--scenario", name]
-    if quick:
-        cmd.append("--quick")
-    print(f"  running {name} ...", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise RuntimeError(f"scenario {name!r} failed with exit code {proc.returncode}")
-    if proc.stderr:
-        sys.stderr.write(proc.stderr)
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    return result
+    return run_isolated(os.path.abspath(__file__), name, ["--quick"] if quick else [])
 
 
 def _git_revision() -> str:

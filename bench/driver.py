@@ -57,6 +57,8 @@ class Msg:
     received: float
     png: int = 0
     """Bytes of ``image/png`` data it carries (base64 text), 0 if none."""
+    display_id: str | None = None
+    """The display it shows or updates (``transient.display_id``), if any."""
 
 
 @dataclass
@@ -237,12 +239,14 @@ class Kernel:
         parent = json.loads(parent_header).get("msg_id")
         nbytes = sum(len(f) for f in frames[i + 2 :])  # the four parts and any buffers
         png = 0
+        display_id = None
         body: dict[str, Any] | None = None
         if mtype in ("display_data", "update_display_data", "execute_result"):
             body = json.loads(content)
             png_data = body.get("data", {}).get("image/png")
             png = len(png_data) if isinstance(png_data, str) else 0
-        self.messages.append(Msg(mtype, parent, nbytes, received, png))
+            display_id = (body.get("transient") or {}).get("display_id")
+        self.messages.append(Msg(mtype, parent, nbytes, received, png, display_id))
         cell = self.cells.get(parent) if parent else None
         if cell is None or mtype not in ("status", "stream", "display_data",
                                          "update_display_data", "error"):  # fmt: skip

@@ -23,13 +23,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from report import Row, Suite, judge
+from report import Row, Suite, judge, run_isolated
 
 QUICK_SCALE = 50
 US = 1e6
@@ -92,32 +91,28 @@ result = {
 
 
 def scenario_live(quick: bool) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT / "packages" / "igogo-jupyter" / "tests"))
-    from kernel_driver import KernelDriver
+    from driver import Kernel
 
     seconds, period = _scaled(10.0, quick), 0.05
-    driver = KernelDriver.start()
-    try:
-        driver.run(LIVE_SETUP)
+    with Kernel(sys.executable, "mpl") as kernel:
+        kernel.run(LIVE_SETUP)
         code = LIVE_JOB.replace("SECONDS", repr(seconds)).replace("PERIOD", repr(period))
-        cell = driver.run(code)
+        cell = kernel.run(code)
         # The kernel is idle while the job runs, as in a notebook: only IOPub is read.
-        driver.pump(seconds + 0.5)
-        driver.run(LIVE_RESULT)
-        result: dict[str, Any] = driver.eval("result")
-        driver.drain()
+        kernel.pump(seconds + 0.5)
+        kernel.run(LIVE_RESULT)
+        result: dict[str, Any] = kernel.eval("result")
+        kernel.drain()
         shown = [
             m
-            for m in driver.outputs(cell, ("display_data", "update_display_data"))
-            if "image/png" in m["content"]["data"]
+            for m in kernel.messages
+            if m.parent == cell.msg_id
+            and m.msg_type in ("display_data", "update_display_data")
+            and m.png
         ]
         result["messages"] = len(shown)
-        result["displays"] = len({m["content"]["transient"]["display_id"] for m in shown})
-        result["png_bytes_mean"] = (
-            statistics.mean(len(m["content"]["data"]["image/png"]) for m in shown) if shown else 0
-        )
-    finally:
-        driver.shutdown()
+        result["displays"] = len({m.display_id for m in shown})
+        result["png_bytes_mean"] = statistics.mean(m.png for m in shown) if shown else 0
     result.update(seconds=seconds, period=period)
     return result
 
@@ -198,18 +193,7 @@ SCENARIOS = {
 
 
 def _run_isolated(name: str, quick: bool) -> dict[str, Any]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--scenario", name]
-    if quick:
-        cmd.append("--quick")
-    print(f"  running {name} ...", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise RuntimeError(f"scenario {name!r} failed with exit code {proc.returncode}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    return result
+    return run_isolated(os.path.abspath(__file__), name, ["--quick"] if quick else [])
 
 
 def _context() -> dict[str, str]:

@@ -6,12 +6,26 @@ A suite's rows are either :class:`Row` (one figure against a target) or
 
 from __future__ import annotations
 
+import json
 import operator
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["Compare", "Row", "Suite", "judge", "markdown", "markdown_table", "text"]
+__all__ = [
+    "Compare",
+    "Row",
+    "Suite",
+    "judge",
+    "markdown",
+    "markdown_table",
+    "run_isolated",
+    "text",
+]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge}
 
@@ -139,3 +153,24 @@ def markdown(suite: Suite, command: str) -> str:
     if suite.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in suite.notes)]
     return "\n".join(lines) + "\n"
+
+
+def run_isolated(script: str, name: str, args: list[str]) -> dict[str, Any]:
+    """Run scenario ``name`` of ``script`` in a fresh interpreter; return its JSON result.
+
+    The script is called as ``python script --scenario name *args`` and prints its
+    figures as one JSON object on its last line of output.  What it writes to
+    stderr is passed on; a failing scenario raises with its output shown.
+    """
+    cmd = [sys.executable, script, "--scenario", name, *args]
+    print(f"  running {name} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise RuntimeError(f"scenario {name!r} failed with exit code {proc.returncode}")
+    if proc.stderr:
+        sys.stderr.write(proc.stderr)
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return result

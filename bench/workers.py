@@ -43,13 +43,12 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from report import Row, Suite, judge
+from report import Row, Suite, judge, run_isolated
 
 MS = 1e3
 WORKERS = 2
@@ -398,19 +397,7 @@ SCENARIOS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def _run_isolated(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--scenario", name]
-    cmd += ["--params", json.dumps(params)]
-    print(f"  running {name} ...", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise RuntimeError(f"scenario {name!r} failed with exit code {proc.returncode}")
-    if proc.stderr:
-        sys.stderr.write(proc.stderr)
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    return result
+    return run_isolated(os.path.abspath(__file__), name, ["--params", json.dumps(params)])
 
 
 def _context() -> dict[str, str]:
