@@ -120,3 +120,29 @@ def recorder(hook: Callable[[object], object]) -> Recorder:
     rec = Recorder()
     hook(rec)
     return rec
+
+
+# -- workers (tests marked `workers`: igogo.offload and igogo.map) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def two_workers() -> Iterator[None]:
+    """igogo's default process pool with two workers, for a whole test module."""
+    before = igogo.configure()["workers"]
+    igogo.configure(workers=2)
+    yield
+    igogo.configure(workers=before)
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A client of a real Dask LocalCluster: two worker processes, one thread each."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 import igogo
 from igogo import _hosts
 
-pytestmark = pytest.mark.workers
+pytestmark = [pytest.mark.workers, pytest.mark.usefixtures("two_workers")]
 
 try:  # `hatch run core:test` has no cloudpickle, and deselects these tests (-m 'not workers')
     import cloudpickle
@@ -24,14 +23,6 @@ except ImportError:
     pass
 else:  # functions of this file travel by value, as a notebook's do
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def two_workers() -> Iterator[None]:
-    before = igogo.configure()["workers"]
-    igogo.configure(workers=2)
-    yield
-    igogo.configure(workers=before)
 
 
 def slow_square(x: int) -> int:
@@ -340,19 +331,6 @@ def test_bad_input_is_refused_before_anything_starts(
 
 
 # -- Dask ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    from dask.distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
 
 
 def test_map_on_a_dask_cluster(dask_client: Any) -> None:

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 import igogo
 from igogo._hub import SCHED
 
-pytestmark = pytest.mark.workers
+pytestmark = [pytest.mark.workers, pytest.mark.usefixtures("two_workers")]
 
 try:  # `hatch run core:test` has no cloudpickle, and deselects these tests (-m 'not workers')
     import cloudpickle
@@ -28,14 +28,6 @@ else:
     # pytest imports this file under a name the workers cannot import: its functions travel
     # by value, as a notebook's do.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def two_workers() -> Iterator[None]:
-    before = igogo.configure()["workers"]
-    igogo.configure(workers=2)
-    yield
-    igogo.configure(workers=before)
 
 
 def notebook_function(source: str, name: str) -> Callable[..., Any]:
@@ -260,19 +252,6 @@ def test_stop_reaches_a_job_whose_call_is_already_running() -> None:
 # -- Dask ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    from dask.distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def test_offload_to_a_dask_cluster(dask_client: Any, capsys: pytest.CaptureFixture[str]) -> None:
     source = "def triple(x):\n    print('tripling', x)\n    return 3 * x\n"
     triple = notebook_function(source, "triple")
@@ -290,12 +269,15 @@ def test_a_job_offloading_to_dask_can_be_stopped(dask_client: Any) -> None:
     def waiter() -> None:
         igogo.offload(time.sleep, 5, executor=dask_client)
 
+    before = set(dask_client.futures)
     w = waiter()
     igogo.sleep(0.3)
+    ours = set(dask_client.futures) - before
+    assert len(ours) == 1  # the task is on the cluster
     w.stop()
     assert w.wait(timeout=5) and w.state == "stopped"
     deadline = time.monotonic() + 5
-    while dask_client.futures and time.monotonic() < deadline:  # the task is released
+    while ours & set(dask_client.futures) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not dask_client.futures
+    assert not ours & set(dask_client.futures)  # and released
     assert not SCHED.live
