@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._kernel import KernelBridge
-from ._notebooks import NotebookRun, NotebookRunError, map_notebook
 
 if TYPE_CHECKING:
     from ._host import JupyterHost
     from ._magic import IgogoMagics, parse_options
+    from ._notebooks import NotebookRun, NotebookRunError, map_notebook
 
 __all__ = [
     "IgogoMagics",
@@ -58,6 +58,10 @@ def __getattr__(name: str) -> Any:
         from . import _magic
 
         return getattr(_magic, name)
+    if name in ("NotebookRun", "NotebookRunError", "map_notebook"):
+        from . import _notebooks
+
+        return getattr(_notebooks, name)
     raise AttributeError(f"module 'igogo_jupyter' has no attribute {name!r}")
 
 
