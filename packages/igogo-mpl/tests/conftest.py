@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 import time
 from collections.abc import Iterator
@@ -18,10 +17,13 @@ from typing import Any
 
 import pytest
 
-# The driver for real kernels lives with igogo-jupyter's tests.
+# The kernel driver and the fixtures' machinery (kernel_fixtures.py) live with
+# igogo-jupyter's tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "igogo-jupyter" / "tests"))
 
 from kernel_driver import KernelDriver
+from kernel_fixtures import LeakCheck, running_kernel
+from kernel_fixtures import pytest_runtest_makereport as pytest_runtest_makereport
 
 SETUP = """\
 import igogo, igogo_mpl, time, sys, gc, weakref
@@ -30,71 +32,33 @@ import matplotlib.pyplot as plt
 x = np.linspace(0, 2 * np.pi, 50)
 """
 
-CLEANUP = """\
-def _igogo_mpl_cleanup():
-    import igogo, igogo_mpl
+# Figures are closed after the checks so that the next test starts without any.
+LEAKS = LeakCheck(
+    checks="""
+    import matplotlib.pyplot as plt
     from igogo._hub import SCHED
     from igogo_mpl._plugin import KEY, PLUGIN
-    alive = [repr(j) for j in igogo.jobs() if not j.done()]
-    igogo.stop_all()
-    ended = igogo.wait_all(5)
-    problems = []
     if PLUGIN._swapped:
         problems.append("a job's pyplot is still installed")
     left = [repr(j) for j in SCHED.history if KEY in j.host_data]
     if left:
         problems.append(f"plugin state kept for finished jobs {left}")
     plt.close("all")
-    return alive, ended, problems
-print('@@cleanup@@' + repr(_igogo_mpl_cleanup()))
-del _igogo_mpl_cleanup
-"""
-
-
-def cleanup(driver: KernelDriver) -> list[str]:
-    if not driver.is_alive():
-        return ["the kernel died"]
-    try:
-        ex = driver.run(CLEANUP, timeout=20)
-    except (TimeoutError, AssertionError) as e:
-        return [f"cleanup failed: {e}"]
-    text = driver.stdout(ex)
-    alive, ended, problems = ast.literal_eval(text[text.index("@@cleanup@@") + 11 :].strip())
-    if alive:
-        problems.append(f"{len(alive)} igogo job(s) were still alive: {', '.join(alive)}")
-    if not ended:
-        problems.append("stop_all() did not end every job within 5 s")
-    return list(problems)
-
-
-_failed_key = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
-    report = yield
-    if report.when == "call":
-        item.stash[_failed_key] = report.failed
-    return report
+    """
+)
 
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[KernelDriver]:
-    driver = KernelDriver.start()
-    try:
-        driver.run(SETUP)
+    """A kernel shared by the tests of one module (igogo, numpy and pyplot imported)."""
+    with running_kernel(SETUP) as driver:
         yield driver
-    finally:
-        driver.shutdown()
 
 
 @pytest.fixture(autouse=True)
 def _kernel_left_clean(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if "kernel" in request.fixturenames:
-        problems = cleanup(request.getfixturevalue("kernel"))
-        if problems and not request.node.stash.get(_failed_key, False):
-            pytest.fail("after the test: " + "; ".join(problems))
+    LEAKS.after_test(request)
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@
   active for them, as igogo activates it at the first job of a process.  After
   each test no job may be left alive, and the plugin must be active again.
 * ``kernel``: one real ipykernel per test module, started through jupyter_client
-  with the driver of igogo-jupyter's tests (``kernel_driver.py``, imported from
-  there), with igogo, the magics and tqdm loaded.  After each test that used it,
-  every job in it is stopped; a test that left jobs alive fails.
+  with the driver of igogo-jupyter's tests (``kernel_driver.py``, and the
+  fixtures' machinery in ``kernel_fixtures.py``, both imported from there), with
+  igogo, the magics and tqdm loaded.  After each test that used it, every job in
+  it is stopped; a test that left jobs alive fails.
 """
 
 from __future__ import annotations
 
-import ast
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +28,7 @@ if str(JUPYTER_TESTS) not in sys.path:
     sys.path.insert(0, str(JUPYTER_TESTS))
 
 from kernel_driver import KernelDriver  # noqa: E402
+from kernel_fixtures import LeakCheck, running_kernel  # noqa: E402
 
 KERNEL_SETUP = (
     "import igogo, time, sys\n"
@@ -36,15 +37,9 @@ KERNEL_SETUP = (
     "%load_ext igogo"
 )
 
-KERNEL_CLEANUP = """\
-def _igogo_tqdm_cleanup():
-    import igogo
-    alive = [repr(j) for j in igogo.jobs() if not j.done()]
-    igogo.stop_all()
-    return alive, igogo.wait_all(5)
-print('@@cleanup@@' + repr(_igogo_tqdm_cleanup()))
-del _igogo_tqdm_cleanup
-"""
+# Stops every job in the kernel and reports what was alive; igogo-tqdm adds no checks
+# of its own and words its failure itself (below).
+KERNEL_CLEANUP = LeakCheck()
 
 
 @pytest.fixture(autouse=True)
@@ -64,9 +59,7 @@ def _plugin_active_and_no_leaked_jobs(request: pytest.FixtureRequest) -> Iterato
         pytest.fail(f"the test leaked igogo jobs: {leaked}")
     if "kernel" in request.fixturenames:
         driver: KernelDriver = request.getfixturevalue("kernel")
-        ex = driver.run(KERNEL_CLEANUP, timeout=20)
-        text = driver.stdout(ex)
-        alive, ended = ast.literal_eval(text[text.index("@@cleanup@@") + 11 :].strip())
+        alive, ended, _ = KERNEL_CLEANUP.run(driver)
         if alive or not ended:
             pytest.fail(f"the test left jobs alive in the kernel: {alive} (all ended: {ended})")
 
@@ -74,12 +67,8 @@ def _plugin_active_and_no_leaked_jobs(request: pytest.FixtureRequest) -> Iterato
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[KernelDriver]:
     """A kernel shared by the tests of one module."""
-    driver = KernelDriver.start()
-    try:
-        driver.run(KERNEL_SETUP)
+    with running_kernel(KERNEL_SETUP) as driver:
         yield driver
-    finally:
-        driver.shutdown()
 
 
 @pytest.fixture

@@ -1,0 +1,135 @@
+"""What the conftests of the packages tested in real kernels share (with ``kernel_driver.py``).
+
+igogo-jupyter's, igogo-mpl's and igogo-tqdm's ``tests/conftest.py`` import it from here;
+each keeps only its own kernel setup code and its own checks.
+
+* ``running_kernel(setup)``: a started kernel in which ``setup`` ran, shut down on exit;
+  the conftests' ``kernel`` fixtures (one kernel per test module) are built on it.
+* ``LeakCheck``: after a test, stop every job in a kernel and wait for them; a test that
+  left jobs alive FAILS (a leaked job would make the next tests' timings and outputs
+  meaningless), and so does one that fails the package's own ``checks`` (kernel code).
+* ``pytest_runtest_makereport``: a conftest that uses ``LeakCheck.after_test`` imports
+  this hook (pytest looks hooks up by name in the conftest), so that a test that failed
+  already is not failed again for what it left behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pytest
+from kernel_driver import KernelDriver
+
+_MARKER = "@@cleanup@@"
+
+# Runs in the kernel after a test: what was alive, then stop everything and wait for it;
+# ``{checks}`` (the package's own checks) then append to ``problems``.  Kept in a function
+# so that its names do not land in the kernel's namespace the tests use.
+_CLEANUP = """\
+def _igogo_test_cleanup():
+    import igogo
+    alive = [repr(j) for j in igogo.jobs() if not j.done()]
+    igogo.stop_all()
+    ended = igogo.wait_all(5)
+    problems = []
+{checks}
+    return alive, ended, problems
+print({marker!r} + repr(_igogo_test_cleanup()))
+del _igogo_test_cleanup
+"""
+
+
+@contextlib.contextmanager
+def running_kernel(setup: str = "") -> Iterator[KernelDriver]:
+    """A newly started kernel in which ``setup`` ran (if given); shut down on exit."""
+    driver = KernelDriver.start()
+    try:
+        if setup:
+            driver.run(setup)
+        yield driver
+    finally:
+        driver.shutdown()
+
+
+# Whether the test itself failed, noted by pytest_runtest_makereport.
+_failed_key = pytest.StashKey[bool]()
+
+
+class Cleanup(NamedTuple):
+    """What ``LeakCheck.run`` found in the kernel."""
+
+    alive: list[str]  # reprs of the jobs that were still alive after the test
+    ended: bool  # whether stop_all() ended every job within 5 s
+    problems: list[str]  # what the package's own checks found
+
+
+@dataclass(frozen=True)
+class LeakCheck:
+    """The check run in a kernel after each test that used it.
+
+    ``checks`` is kernel code (its common indentation is removed) that ends the cleanup
+    function, after every job was stopped and waited for.  It sees ``alive`` (reprs of
+    the jobs that were still alive) and ``ended`` (whether they all ended), and appends
+    what is wrong, as messages, to ``problems``.
+    """
+
+    checks: str = ""
+
+    @property
+    def code(self) -> str:
+        """The kernel code: stops every job, runs ``checks``, prints the outcome."""
+        checks = textwrap.indent(textwrap.dedent(self.checks).strip("\n"), "    ")
+        return _CLEANUP.format(checks=checks, marker=_MARKER)
+
+    def run(self, driver: KernelDriver) -> Cleanup:
+        """Run ``code`` in ``driver``'s kernel (raises if it fails or times out)."""
+        ex = driver.run(self.code, timeout=20)
+        text = driver.stdout(ex)
+        return Cleanup(*ast.literal_eval(text[text.index(_MARKER) + len(_MARKER) :].strip()))
+
+    def problems(self, driver: KernelDriver) -> list[str]:
+        """Stop every job in ``driver``'s kernel; returns what was wrong (empty: all clean)."""
+        if not driver.is_alive():
+            return ["the kernel died"]
+        try:
+            cleanup = self.run(driver)
+        except (TimeoutError, AssertionError) as e:
+            return [f"cleanup failed: {e}"]
+        # Leaked jobs first: they are the likely cause of whatever the checks found.
+        problems = []
+        if cleanup.alive:
+            alive = cleanup.alive
+            problems.append(f"{len(alive)} igogo job(s) were still alive: {', '.join(alive)}")
+        if not cleanup.ended:
+            problems.append("stop_all() did not end every job within 5 s")
+        return problems + cleanup.problems
+
+    def after_test(
+        self, request: pytest.FixtureRequest, driver: KernelDriver | None = None
+    ) -> None:
+        """Fail the test if it left ``driver``'s kernel unclean (``problems``).
+
+        Without ``driver``: the module's ``kernel``, if the test used it.  A test that
+        failed already is not failed again: its own failure says more.
+        """
+        if driver is None:
+            if "kernel" not in request.fixturenames:
+                return
+            driver = request.getfixturevalue("kernel")
+        problems = self.problems(driver)
+        if problems and not request.node.stash.get(_failed_key, False):
+            pytest.fail("after the test: " + "; ".join(problems))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    """Note in ``item.stash`` whether the test itself failed (for ``LeakCheck.after_test``)."""
+    report = yield
+    if report.when == "call":
+        item.stash[_failed_key] = report.failed
+    return report
