@@ -129,6 +129,14 @@ def test_failures_are_kept_per_item_and_restart_runs_only_those(tmp_path: Path) 
     assert [r.attempts for r in again.status()] == [2, 1, 1, 2, 1, 1, 2]
 
 
+def test_the_map_error_shows_a_long_item_shortened() -> None:
+    m = igogo.map(int, ["x" * 500], max_in_flight=1)
+    with pytest.raises(igogo.MapError) as info:
+        m.results(timeout=60)
+    message = str(info.value)
+    assert "item 0 ('xxx" in message and "…)" in message and len(message) < 400
+
+
 def test_return_exceptions_puts_them_in_the_results(tmp_path: Path) -> None:
     m = igogo.map(flaky, [(x, str(tmp_path)) for x in range(4)], return_exceptions=True)
     results = m.results(timeout=60)

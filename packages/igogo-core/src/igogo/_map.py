@@ -34,7 +34,7 @@ from ._hosts import progress_bar
 from ._hub import SCHED, yielder
 from ._job import Job
 from ._options import JobOptions
-from ._status import ItemStatus, MapStatus, error_text
+from ._status import ItemStatus, MapStatus, error_text, short_repr
 from ._workers import Outcome, Pool, decode, replay
 
 __all__ = ["CALL_SECONDS", "MapJob", "map"]
@@ -265,7 +265,7 @@ class MapJob(Job[list[Any]]):
             first = next(iter(errors))
             raise MapError(
                 f"{len(errors)} of {len(items)} items of {self.name} failed; the first, item "
-                f"{first} ({items[first].item!r}): {error_text(errors[first])}. "
+                f"{first} ({short_repr(items[first].item)}): {error_text(errors[first])}. "
                 "status() lists every item, restart() runs the failed ones again",
                 errors,
             ) from errors[first]

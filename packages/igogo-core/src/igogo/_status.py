@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from ._html import BORDER, FONT, MONO, MUTED, STATE_ACCENTS
 
-__all__ = ["ITEM_STATES", "ItemStatus", "MapStatus"]
+__all__ = ["ITEM_STATES", "ItemStatus", "MapStatus", "error_text", "short_repr"]
 
 ITEM_STATES: Final = ("pending", "running", "ok", "error", "cancelled")
 """What an item of a map can be: waiting for a worker, in a worker, done, failed, cancelled."""
@@ -22,7 +22,8 @@ _ACCENTS: Final = {
 }
 
 
-def _short(obj: object, limit: int = 60) -> str:
+def short_repr(obj: object, limit: int = 60) -> str:
+    """``repr(obj)`` cut to ``limit`` characters; never raises."""
     try:
         text = repr(obj)
     except Exception as e:  # a repr that raises must not break the table
@@ -72,7 +73,8 @@ class MapStatus(list[ItemStatus]):
 
     def _cells(self, row: ItemStatus) -> tuple[str, ...]:
         seconds = "" if row.seconds is None else f"{row.seconds:.2f}s"
-        return (str(row.index), _short(row.item), row.state, str(row.attempts), seconds, row.error)
+        item = short_repr(row.item)
+        return (str(row.index), item, row.state, str(row.attempts), seconds, row.error)
 
     def __repr__(self) -> str:
         rows = [("#", "item", "state", "attempts", "time", "error"), *map(self._cells, self)]
