@@ -267,6 +267,23 @@ def test_stopping_the_map_cancels_what_has_not_run(tmp_path: Path) -> None:
     assert m.restart().results(timeout=60) == [None] * 20
 
 
+def nap(x: int) -> int:
+    time.sleep(0.4)
+    return x
+
+
+def test_status_counts_as_running_only_what_the_workers_can_run() -> None:
+    with ProcessPoolExecutor(1) as pool:
+        m = igogo.map(nap, range(4), executor=pool, chunksize=1)
+        igogo.sleep(0.2)  # two calls are out (twice the workers), one worker runs one
+        rows = m.status()
+        assert rows.counts()["running"] == 1 and rows.counts()["pending"] == 3
+        assert rows[0].state == "running" and rows[0].seconds is not None
+        assert rows[1].state == "pending" and rows[1].seconds is None
+        assert 'data-state="running"' in rows._repr_html_()
+        assert m.results(timeout=60) == [0, 1, 2, 3]
+
+
 def test_submit_adds_items_while_the_map_runs() -> None:
     m = igogo.map(slow_square, range(3))
     assert m.submit(10) == 3

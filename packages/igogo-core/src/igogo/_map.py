@@ -52,6 +52,7 @@ class _Item:
         "item",
         "seconds",
         "sent",
+        "started",
         "state",
         "tries",
         "value",
@@ -65,6 +66,7 @@ class _Item:
         self.tries = 0  # in this run, against `retries`
         self.seconds: float | None = None
         self.sent = 0.0
+        self.started: float | None = None  # when a worker (probably) took it up
         self.value: Any = None
         self.error: BaseException | None = None
         self.future: Future[Any] | None = None
@@ -105,6 +107,7 @@ class MapJob(Job[list[Any]]):
         self._inflight: dict[int, _Item] = {}
         self._arrived: deque[tuple[list[int], list[Outcome]]] = deque()  # from executor threads
         self._calls_out = 0  # calls at the executor (each carries one item or more)
+        self._out: deque[tuple[Future[Any], list[_Item]]] = deque()  # the calls, in send order
         self._workers = 1
         self._item_seconds: float | None = None  # running average of one item's time
         self._solo = 0  # items to send one per call (to find one that cannot be pickled)
@@ -191,10 +194,28 @@ class MapJob(Job[list[Any]]):
             self._solo = max(self._solo - n, 0)
             now = time.monotonic()
             for it in batch:
-                it.state, it.sent, it.future = "running", now, fut
+                it.state, it.sent, it.future, it.started = "running", now, fut, None
                 self._inflight[it.index] = it
             self._calls_out += 1
+            self._out.append((fut, batch))
             fut.add_done_callback(functools.partial(self._arrive, [it.index for it in batch]))
+        self._mark_started()
+
+    def _mark_started(self) -> None:
+        # Executors run calls in the order they get them, one per worker: the oldest
+        # calls still out are the ones running (a pool's future says "running" as soon
+        # as the call is queued next to a worker, which is not what a user means).
+        out = self._out
+        while out and out[0][1][0].future is not out[0][0]:  # answered (or cancelled)
+            out.popleft()
+        now = time.monotonic()
+        for i, (fut, batch) in enumerate(out):
+            if i >= self._workers:
+                break
+            if batch[0].future is fut:
+                for it in batch:
+                    if it.started is None:
+                        it.started = now
 
     def _arrive(self, indices: list[int], fut: Future[Any]) -> None:
         # On the executor's thread: decode there, then wake the job once per batch.
@@ -293,10 +314,10 @@ class MapJob(Job[list[Any]]):
         for it in self._items:
             state, seconds = it.state, it.seconds
             if state == "running":
-                fut = it.future
-                if fut is not None and not fut.running() and not fut.done():
-                    state = "pending"  # sent, but still queued at the executor
-                seconds = now - it.sent
+                if it.started is None:
+                    state, seconds = "pending", None  # sent, waiting at the executor
+                else:
+                    seconds = now - it.started
             rows.append(
                 ItemStatus(it.index, it.item, state, it.attempts, seconds, error_text(it.error))
             )

@@ -15,7 +15,7 @@ ITEM_STATES: Final = ("pending", "running", "ok", "error", "cancelled")
 
 _ACCENTS: Final = {
     "pending": STATE_ACCENTS["pending"],
-    "running": STATE_ACCENTS["running"],
+    "running": STATE_ACCENTS["waiting"],  # blue: green is for the items done
     "ok": STATE_ACCENTS["done"],
     "error": STATE_ACCENTS["failed"],
     "cancelled": STATE_ACCENTS["stopped"],
@@ -49,7 +49,7 @@ class ItemStatus:
     state: str
     attempts: int
     seconds: float | None
-    """Run time in the worker (for a running item: time since it was sent)."""
+    """Run time in the worker (for a running item: time since a worker took it up)."""
     error: str
     """The last error in one line ('' if none), also for an item waiting for a retry."""
 
