@@ -179,6 +179,19 @@ def test_an_item_that_cannot_be_pickled_fails_alone_and_is_not_retried() -> None
     assert isinstance(m.exceptions()[1], igogo.WorkerError)
 
 
+def test_a_function_that_cannot_be_pickled_fails_the_map_at_once() -> None:
+    import threading
+
+    lock = threading.Lock()
+    m = igogo.map(lambda x: (lock, x), range(5))  # the lambda carries the lock along
+    message = r"cannot send .*<lambda> to a worker.*_thread\.lock"
+    with pytest.raises(igogo.WorkerError, match=message):
+        m.results(timeout=60)
+    assert m.state == "failed"
+    assert [r.state for r in m.status()] == ["pending"] * 5
+    assert [r.attempts for r in m.status()] == [0] * 5
+
+
 def test_a_broken_executor_ends_the_map_and_restart_takes_a_new_one() -> None:
     pool = ProcessPoolExecutor(1)
     pool.shutdown()

@@ -125,6 +125,8 @@ class MapJob(Job[list[Any]]):
             self._bar = progress_bar(len(self._items), self.name)
             self._bar_call("update", sum(it.state == "ok" for it in self._items))
         try:
+            # Once per map, and a function that cannot be pickled fails the map at once.
+            self._sent_fn = self.pool.pickled(self.fn)
             while True:
                 self._collect()
                 self._send()
@@ -166,24 +168,16 @@ class MapJob(Job[list[Any]]):
         while self._queue and self._broken is None and (room := self._room()) > 0:
             n = self._chunk(room)
             batch = [self._items[self._queue.popleft()] for _ in range(n)]
-            for it in batch:
-                it.attempts += 1
-                it.tries += 1
+            calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+                ((it.item,), {}) for it in batch
+            ]
             try:
-                if self._sent_fn is None:
-                    self._sent_fn = self.pool.pickled(self.fn)
-                calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
-                    ((it.item,), {}) for it in batch
-                ]
                 fut = self.pool.submit(self.fn, calls, self._sent_fn)
+            except BrokenExecutorError as e:
+                self._queue.extendleft(it.index for it in reversed(batch))
+                self._broken = e
+                return
             except WorkerError as e:
-                for it in batch:
-                    it.attempts -= 1
-                    it.tries -= 1
-                if isinstance(e, BrokenExecutorError):
-                    self._queue.extendleft(it.index for it in reversed(batch))
-                    self._broken = e
-                    return
                 if n > 1:  # one of them cannot be pickled: send them alone to find it
                     self._queue.extendleft(it.index for it in reversed(batch))
                     self._solo += n
@@ -191,6 +185,9 @@ class MapJob(Job[list[Any]]):
                 batch[0].attempts += 1
                 self._finish(batch[0], None, e)  # it cannot be pickled: no retry would help
                 continue
+            for it in batch:
+                it.attempts += 1
+                it.tries += 1
             self._solo = max(self._solo - n, 0)
             now = time.monotonic()
             for it in batch:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from typing import Any, TypeVar
 
+from ._hub import SCHED
+from ._job import current_job
 from ._workers import Outcome, Pool, decode
 
 __all__ = ["offload", "wait_future"]
@@ -41,9 +43,6 @@ def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwar
 
 def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
     """Wait for a submitted call the igogo way: parked in a job, pumping in regular code."""
-    from ._hub import SCHED
-    from ._job import current_job
-
     me = current_job()
     if me is None:
         if not SCHED.on_owner_thread() or SCHED._in_tick:

@@ -158,23 +158,11 @@ class JobControls:
         self.pause: Any = None
         buttons = []
         if not job.done():
-            self.stop = w.Button(
-                description="Stop",
-                icon="stop",
-                tooltip=f"stop job {job.name!r} (raises igogo.Stop in it)",
-                layout=parts["stop"],
-                style=parts["button_style"],
-                _dom_classes=["igogo-stop"],
-            )
+            tip = f"stop job {job.name!r} (raises igogo.Stop in it)"
+            self.stop = _button(w, parts, "stop", tip)
             self.stop.on_click(self._on_stop)
-            self.pause = w.Button(
-                description="Pause",
-                icon="pause",
-                tooltip=f"pause job {job.name!r} at its next yield, or resume it",
-                layout=parts["pause"],
-                style=parts["button_style"],
-                _dom_classes=["igogo-pause"],
-            )
+            tip = f"pause job {job.name!r} at its next yield, or resume it"
+            self.pause = _button(w, parts, "pause", tip)
             self.pause.on_click(self._on_pause)
             buttons = [self.stop, self.pause]
         self.buttons = w.HBox(buttons, layout=parts["buttons"])
@@ -398,3 +386,15 @@ def register_formatters(shell: Any) -> None:
     formatter = shell.display_formatter.mimebundle_formatter
     formatter.for_type(igogo.Job, _job_bundle)
     formatter.for_type(igogo.JobList, _table_bundle)
+
+
+def _button(w: Any, parts: dict[str, Any], action: str, tooltip: str) -> Any:
+    """A control row's Stop or Pause button (``action``: its icon, class and part)."""
+    return w.Button(
+        description=action.capitalize(),
+        icon=action,
+        tooltip=tooltip,
+        layout=parts[action],
+        style=parts["button_style"],
+        _dom_classes=[f"igogo-{action}"],
+    )
