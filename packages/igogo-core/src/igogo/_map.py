@@ -168,9 +168,7 @@ class MapJob(Job[list[Any]]):
         while self._queue and self._broken is None and (room := self._room()) > 0:
             n = self._chunk(room)
             batch = [self._items[self._queue.popleft()] for _ in range(n)]
-            calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
-                ((it.item,), {}) for it in batch
-            ]
+            calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [((it.item,), {}) for it in batch]
             try:
                 fut = self.pool.submit(self.fn, calls, self._sent_fn)
             except BrokenExecutorError as e:
