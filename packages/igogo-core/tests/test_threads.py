@@ -49,6 +49,21 @@ def test_a_job_started_from_another_thread_runs_on_the_owner_thread() -> None:
     assert igogo.wait(keeper, timeout=5)
 
 
+def test_a_hand_over_arriving_as_the_last_job_ends_does_not_keep_the_host() -> None:
+    """A worker's late callback landed as the last job ended: the host stayed attached."""
+
+    @igogo.job
+    def last() -> None:
+        t = threading.Thread(target=SCHED.call_soon_threadsafe, args=(lambda: None,))
+        t.start()
+        t.join()
+
+    assert last().wait(timeout=5)
+    assert SCHED._calls  # it arrived before the job ended: the host is kept for it
+    assert igogo.wait_all(timeout=5)
+    assert SCHED.host is None and not SCHED._calls
+
+
 def test_stop_from_another_thread_is_handed_over_and_wakes_the_job_at_once() -> None:
     main = threading.get_ident()
     stopped_on: list[int] = []

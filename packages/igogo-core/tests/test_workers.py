@@ -152,6 +152,22 @@ def test_the_worker_traceback_shows_lines_only_this_process_has() -> None:
     assert "\n    raise KeyError('the line that failed')\nKeyError" in text
 
 
+def test_a_function_travels_with_its_file_name_and_lines() -> None:
+    """cloudpickle 3.1.3 renames a by-value function's file to "<dynamic-code>": ours do not."""
+    import pickle
+
+    from igogo._workers import _dumps
+
+    source = "def outer(x):\n    def inner(y):\n        return y + 1\n    return inner(x)\n"
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, "/tmp/igogo-cell-99.py", "exec"), namespace)
+    copy = pickle.loads(_dumps(namespace["outer"]))
+    assert copy(1) == 2
+    assert copy.__code__.co_filename == "/tmp/igogo-cell-99.py"
+    (inner,) = [c for c in copy.__code__.co_consts if hasattr(c, "co_filename")]
+    assert (inner.co_filename, inner.co_firstlineno) == ("/tmp/igogo-cell-99.py", 2)
+
+
 def test_notebook_functions_and_lambdas_run_in_loky_workers() -> None:
     triple = notebook_function("def triple(x):\n    return 3 * x\n", "triple")
     offset = 5
@@ -262,6 +278,24 @@ def test_offload_to_a_dask_cluster(dask_client: Any, capsys: pytest.CaptureFixtu
     with pytest.raises(ValueError, match="from dask") as info:
         igogo.offload(failing, "from dask", executor=dask_client)
     assert isinstance(info.value.__cause__, igogo.WorkerTraceback)
+
+
+def test_a_dask_workers_traceback_names_the_users_file_and_line(dask_client: Any) -> None:
+    import linecache
+
+    filename = "/tmp/igogo-test-cell-4712.py"  # never written: like an IPython cell file
+    source = "def fragile(x):\n    raise KeyError(f'dask line {x}')\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)
+    try:
+        with pytest.raises(KeyError) as info:
+            igogo.offload(namespace["fragile"], 1, executor=dask_client)
+    finally:
+        del linecache.cache[filename]
+    text = info.value.__cause__.text  # type: ignore[union-attr]
+    assert f'File "{filename}", line 2, in fragile\n' in text
+    assert "\n    raise KeyError(f'dask line {x}')\nKeyError" in text
 
 
 def test_a_job_offloading_to_dask_can_be_stopped(dask_client: Any) -> None:

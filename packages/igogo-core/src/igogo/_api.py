@@ -220,6 +220,8 @@ def wait_all(timeout: float | None = None) -> bool:
     """Wait until every job (but the caller) has ended, including jobs started meanwhile."""
     deadline = _deadline_after(timeout)
     me = current_job()
+    if me is None:
+        SCHED.take_handovers()  # a job a thread has just started counts too
     while others := [j for j in _live() if j is not me]:
         remaining = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
         if not wait(*others, timeout=remaining):

@@ -413,6 +413,17 @@ class Scheduler:
 
     # -- regular code waiting ---------------------------------------------------------------
 
+    def take_handovers(self) -> None:
+        """Run what other threads handed over, before regular code looks at the jobs.
+
+        A job started from a thread, or a result that arrived for a job that has
+        just ended, must count before regular code decides it has nothing to wait
+        for; otherwise it would wait for the host's next loop turn (and the host
+        stays attached until then).
+        """
+        if self._calls and not self._in_tick and self.on_owner_thread():
+            self.tick(interrupts_to_caller=True)
+
     def pump(self, until: Callable[[], bool], deadline: float = math.inf) -> bool:
         """Run jobs from regular code until ``until()`` is true or ``deadline`` passes.
 
@@ -425,6 +436,7 @@ class Scheduler:
                 "use add_done_callback() to react to a job's end instead"
             )
         self.check_thread("waiting for jobs")
+        self.take_handovers()
         while not until():
             self.tick(interrupts_to_caller=True)
             if until():

@@ -22,20 +22,23 @@ be pickled is reported at once, by name, in the caller.  In the worker,
 :func:`_call_in_worker` runs the function with its prints captured, pickles
 the result (or the exception and its traceback as text) itself, and sends all
 of it back as one value: whatever the executor, the caller sees the same
-outcomes and the same error messages.  Dask pickles its tasks itself, so calls
-to a Dask cluster go as they are.
+outcomes and the same error messages.  Calls to a Dask cluster are pickled
+the same way (Dask then only moves bytes), so their tracebacks name the
+user's files too.
 """
 
 from __future__ import annotations
 
 import io
 import linecache
+import marshal
 import os
 import pickle
 import re
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future
 from typing import Any, Final, NamedTuple
@@ -63,16 +66,40 @@ def configure_workers(workers: int | None) -> None:
     settings["workers"] = workers
 
 
-def _pickler() -> Any:
+def _dumps(obj: object) -> bytes:
+    """Pickle ``obj`` for another process: with cloudpickle when it is installed.
+
+    Code objects travel through :mod:`marshal`, which keeps every field as it
+    is.  cloudpickle 3.1.3 and later replace a function's file name with
+    ``"<dynamic-code>"``, so a worker's traceback lost the user's file and
+    source line; carrying code ourselves gives the same traceback with every
+    cloudpickle release.  Workers run the same interpreter as the caller (a
+    code object never crosses Python versions, with or without cloudpickle).
+    """
     try:
         import cloudpickle
     except ImportError:  # plain pickle: module-level functions only
-        return pickle
-    return cloudpickle
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer = io.BytesIO()
+    _code_keeping_pickler(cloudpickle)(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
 
 
-def _dumps(obj: object) -> bytes:
-    return _pickler().dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+_pickler_class: type | None = None
+
+
+def _code_keeping_pickler(cloudpickle: Any) -> Any:
+    global _pickler_class
+    if _pickler_class is None:
+
+        class CodeKeepingPickler(cloudpickle.Pickler):  # type: ignore[misc]
+            def reducer_override(self, obj: object) -> Any:
+                if type(obj) is types.CodeType:
+                    return marshal.loads, (marshal.dumps(obj),)
+                return super().reducer_override(obj)
+
+        _pickler_class = CodeKeepingPickler
+    return _pickler_class
 
 
 # -- in the worker ---------------------------------------------------------------------
@@ -242,7 +269,7 @@ class Pool:
 
     def pickled(self, fn: Callable[..., Any]) -> Callable[..., Any] | bytes:
         """``fn`` as it is sent: pickled once for a process pool (a map reuses it)."""
-        if self.kind in ("dask", "threads"):
+        if self.kind == "threads":
             return fn
         try:
             return _dumps(fn)
