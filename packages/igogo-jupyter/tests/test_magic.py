@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
+import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kernel_driver import Execution, KernelDriver
 
 
@@ -165,6 +171,148 @@ def test_keyword_options_are_never_evaluated(kernel: KernelDriver, tmp_path) -> 
     assert kernel.eval("'bad_option_ran' in globals()") is False
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--name {6*7}",
+        "--name \"{__import__('pathlib').Path(MARKER).touch()}\"",
+        "name='{__import__(\"pathlib\").Path(MARKER).touch()}'",
+        "--name $MARKER",
+        "--name $$MARKER",
+    ],
+)
+def test_nothing_in_a_magic_line_is_expanded(kernel: KernelDriver, tmp_path, line: str) -> None:
+    """IPython expands {...} and $name in magic lines unless told not to: ours are literal."""
+    marker = tmp_path / "evaluated"
+    kernel.run(f"MARKER = {str(marker)!r}")
+    ex = kernel.run(f"%%igogo {line}\nigogo.current_job().name")
+    kernel.run("igogo.wait_all(5)")
+    kernel.wait_until(lambda: kernel.texts(ex), timeout=5)
+    typed = shlex.split(line)[1] if line.startswith("--") else line[6:-1]
+    assert kernel.texts(ex) == [repr(typed)]
+    assert not marker.exists(), "a magic line was evaluated"
+
+
+def test_nothing_in_a_stop_line_is_expanded(kernel: KernelDriver, tmp_path) -> None:
+    marker = tmp_path / "evaluated"
+    kernel.run(f"MARKER = {str(marker)!r}")
+    kernel.run(LOOPER.format(name="{6*7}"))
+    ex = kernel.run("%igogo stop {__import__('pathlib').Path(MARKER).touch()}", ok=False)
+    assert "no running job is named" in usage_error(kernel, ex)
+    ex = kernel.run("%igogo stop $MARKER", ok=False)
+    assert "no running job is named '$MARKER'" in usage_error(kernel, ex)
+    ex = kernel.run("%igogo stop {6*7}")  # the name as typed, not 42
+    assert kernel.stdout(ex) == "stopped 1 job\n"
+    assert not marker.exists(), "a magic line was evaluated"
+
+
+# -- every option string parses to literals or is a usage error; nothing runs --------------
+
+
+class _Evaluations:
+    """Counts what Python evaluates while ``armed``: the ``exec`` audit event (eval, exec).
+
+    Audit hooks cannot be removed, so one hook is added for the whole session.
+    """
+
+    armed = False
+    seen: list[str] = []  # noqa: RUF012
+
+    @classmethod
+    def hook(cls, event: str, args: tuple[Any, ...]) -> None:
+        if cls.armed and event in ("exec", "os.system", "subprocess.Popen", "open"):
+            cls.seen.append(f"{event}{args!r:.80}")
+
+
+sys.addaudithook(_Evaluations.hook)
+
+_TOKENS = st.sampled_from(
+    [
+        "--name", "--kind", "--displays", "--timeout", "--no-warn-rewrite", "markdown", "3",
+        "-1", "0.5", "=", ",", "name=", "displays=", "kind=", "timeout=", "'x'", '"y z"', "{",
+        "}", "{6*7}", "$HOME", "$$x", "__import__('os').system('true')", "open('f', 'w')",
+        "lambda: 0", "()", "[1]", "\\", "'", '"', "#", ";", "!", "%", "\t", "True", "None",
+    ]
+)  # fmt: skip
+_LINES = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.one_of(_TOKENS, st.text(max_size=6)), max_size=8).map(" ".join),
+    st.lists(_TOKENS, max_size=8).map("".join),
+)
+_LITERALS = (str, int, float, bool)
+
+
+@pytest.fixture(scope="module")
+def shell() -> Iterator[Any]:
+    """An in-process IPython shell with the extension loaded (no kernel, no job started)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import igogo_jupyter
+
+    ip = InteractiveShell.instance()
+    igogo_jupyter.load_ipython_extension(ip)
+    yield ip
+    igogo_jupyter.unload_ipython_extension(ip)
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(line=_LINES)
+def test_any_option_line_gives_literal_options_or_a_usage_error(
+    shell: Any, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    """Through IPython's own magic call: options are literals, or a UsageError; nothing runs."""
+    from IPython.core.error import UsageError
+
+    import igogo
+
+    started: list[dict[str, Any]] = []
+
+    def fake_job(**options: Any) -> Any:  # records the options instead of starting a job
+        started.append(options)
+        return lambda fn: lambda *args: None
+
+    monkeypatch.setattr(igogo, "job", fake_job)
+    line = line.replace("\n", " ").replace("\r", " ")  # a magic line is one line
+    _Evaluations.seen.clear()
+    _Evaluations.armed = True
+    try:
+        shell.run_cell_magic("igogo", line, "never_run = 1")
+    except UsageError:
+        assert not started
+    else:
+        (options,) = started
+        assert set(options) <= {"name", "kind", "displays", "timeout", "warn_rewrite",
+                                "auto_display_figures"}  # fmt: skip
+        assert all(type(v) in _LITERALS for v in options.values()), options
+        if "name" in options and line.lstrip().startswith("-"):
+            assert options["name"] in shlex.split(line)  # the word as typed, unexpanded
+    finally:
+        _Evaluations.armed = False
+    assert not _Evaluations.seen, f"{line!r} made Python evaluate: {_Evaluations.seen}"
+    assert "never_run" not in shell.user_ns
+
+
+@settings(max_examples=200, deadline=None)
+@given(what=_LINES)
+def test_any_stop_line_stops_by_name_or_is_a_usage_error(shell: Any, what: str) -> None:
+    from IPython.core.error import UsageError
+
+    what = what.replace("\n", " ").replace("\r", " ")
+    _Evaluations.seen.clear()
+    _Evaluations.armed = True
+    try:
+        shell.run_line_magic("igogo", f"stop {what}")
+    except UsageError:
+        pass
+    finally:
+        _Evaluations.armed = False
+    assert not _Evaluations.seen, f"{what!r} made Python evaluate: {_Evaluations.seen}"
+
+
 def test_syntax_error_in_the_cell_starts_nothing(kernel: KernelDriver) -> None:
     before = kernel.eval("len(igogo.jobs())")
     ex = kernel.run("%%igogo\nx = (", ok=False)
@@ -201,9 +349,26 @@ def test_line_magic_lists_jobs(kernel: KernelDriver) -> None:
 
 
 def test_line_magic_usage_error(kernel: KernelDriver) -> None:
-    for line in ("%igogo frobnicate", "%igogo stop", "%igogo stop a b"):
+    for line, message in (
+        ("%igogo frobnicate", "%igogo has no command 'frobnicate'"),
+        ("%igogo kill 3", "%igogo has no command 'kill'"),
+        ("%igogo stop", "%igogo stop needs to know which jobs"),
+    ):
         ex = kernel.run(line, ok=False)
-        assert "usage: %igogo" in usage_error(kernel, ex)
+        err = usage_error(kernel, ex)
+        assert message in err and "usage: %igogo" in err
+
+
+def test_stop_by_an_unknown_name_lists_the_names(kernel: KernelDriver) -> None:
+    kernel.run(LOOPER.format(name="alpha"))
+    kernel.run(LOOPER.format(name="'beta gamma'"))
+    ex = kernel.run("%igogo stop no_such_job", ok=False)
+    err = usage_error(kernel, ex)
+    assert "no running job is named 'no_such_job'" in err
+    assert "'alpha', 'beta gamma'" in err
+    ex = kernel.run("%igogo stop beta gamma")  # a name with a space, quotes optional
+    assert kernel.stdout(ex) == "stopped 1 job\n"
+    kernel.run("igogo.stop_all()")
 
 
 LOOPER = "%%igogo --name {name}\nwhile True:\n    igogo.sleep(0.01)"

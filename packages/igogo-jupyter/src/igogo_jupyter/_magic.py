@@ -5,6 +5,11 @@ Options are parsed, never evaluated: ``--name x --kind markdown --displays 2
 ``name='x', displays=2`` whose values must be Python literals (read with
 ``ast.literal_eval``).  A bad option raises IPython's ``UsageError``, which the
 cell shows as a one-line error; nothing is started.
+
+IPython expands ``{expression}`` and ``$name`` in a magic's line before the
+magic sees it, which would evaluate whatever the line holds.  Both magics are
+marked ``no_var_expand``: the line arrives exactly as typed, and ``{6*7}`` is
+the four characters it looks like.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from __future__ import annotations
 import argparse
 import ast
 import shlex
+import warnings
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
 import igogo
 
@@ -71,7 +77,9 @@ def parse_options(line: str) -> dict[str, Any]:
 
 def _keyword_options(line: str) -> dict[str, Any]:
     try:
-        call = ast.parse(f"f({line})", mode="eval").body
+        with warnings.catch_warnings():  # an odd escape in a string: Python's warning, not ours
+            warnings.simplefilter("ignore")
+            call = ast.parse(f"f({line})", mode="eval").body
     except SyntaxError:
         raise UsageError(f"cannot parse the options {line!r}\nusage: {_USAGE}") from None
     assert isinstance(call, ast.Call)
@@ -95,6 +103,7 @@ class IgogoMagics(Magics):
     """``%%igogo`` runs its cell as a job; ``%igogo`` lists and stops jobs."""
 
     @cell_magic("igogo")  # type: ignore[arg-type]
+    @no_var_expand
     def igogo_cell(self, line: str, cell: str) -> None:
         """Run this cell as an igogo job, beside the other cells."""
         options = parse_options(line)
@@ -106,24 +115,45 @@ class IgogoMagics(Magics):
         igogo.job(**options)(_run_cell_body)(shell, body)
 
     @line_magic("igogo")  # type: ignore[arg-type]
+    @no_var_expand
     def igogo_line(self, line: str) -> Any:
         """``%igogo`` lists the jobs; ``%igogo stop all|latest|<cell number>|<name>`` stops."""
-        words = line.split()
-        if not words:
+        command, _, what = line.strip().partition(" ")
+        if not command:
             return igogo.jobs()
-        if words[0] != "stop" or len(words) != 2:
-            raise UsageError("usage: %igogo  |  %igogo stop all|latest|<cell number>|<job name>")
-        what = words[1]
+        if command != "stop":
+            raise UsageError(f"%igogo has no command {command!r}\nusage: {_LINE_USAGE}")
+        what = _unquote(what.strip())
+        if not what:
+            raise UsageError(f"%igogo stop needs to know which jobs\nusage: {_LINE_USAGE}")
         if what == "all":
             n = igogo.stop_all()
         elif what == "latest":
             n = int(igogo.stop_latest() is not None)
-        elif what.isdigit():
+        elif what.isascii() and what.isdigit():
             n = igogo.stop_by_cell_id(int(what))
         else:
-            n = sum(j.stop() for j in igogo.jobs() if j.name == what and not j.done())
+            alive = [j for j in igogo.jobs() if not j.done()]
+            named = [j for j in alive if j.name == what]
+            if not named:
+                names = ", ".join(sorted({repr(j.name) for j in alive})) or "none"
+                raise UsageError(
+                    f"no running job is named {what!r}; the running jobs' names: {names}\n"
+                    f"usage: {_LINE_USAGE}"
+                )
+            n = sum(j.stop() for j in named)
         print(f"stopped {n} job{'s' if n != 1 else ''}")
         return None
+
+
+_LINE_USAGE = "%igogo  |  %igogo stop all|latest|<cell number>|<job name>"
+
+
+def _unquote(text: str) -> str:
+    """A job name as typed: quotes around it are optional (``%igogo stop 'my job'``)."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def _compile_cell(shell: Any, cell: str, number: int) -> tuple[Any, Any]:
