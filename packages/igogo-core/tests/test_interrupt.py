@@ -1,7 +1,10 @@
 """Interrupts: where a Ctrl-C (SIGINT) lands while jobs run, and the handler put back after.
 
-Every test runs with a SIGINT handler of its own installed (never Python's default
-one), so that a signal that went astray fails a test instead of ending the run.
+igogo takes SIGINT only over Python's default handler.  In-process tests must not
+install that one (a stray signal would end the test run), so ``found`` installs a
+recording handler and tells igogo to treat it as Python's default: a signal igogo
+did not take shows up as a call of it.  Scripts that run with the real default
+handler, and with SIGINT ignored, are tested in subprocesses (``test_exit.py``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -17,6 +21,7 @@ from typing import Any
 import pytest
 
 import igogo
+from igogo import _interrupt
 from igogo._hub import SCHED
 
 
@@ -31,10 +36,11 @@ class Handler:
 
 
 @pytest.fixture
-def found() -> Iterator[Handler]:
-    """Install a recording SIGINT handler for the test; put the previous one back after."""
+def found(monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
+    """A recording SIGINT handler that igogo takes for Python's default one."""
     previous = signal.getsignal(signal.SIGINT)
     handler = Handler()
+    monkeypatch.setattr(_interrupt, "_DEFAULT", handler)
     signal.signal(signal.SIGINT, handler)
     try:
         yield handler
@@ -90,6 +96,7 @@ def test_ctrl_c_while_regular_code_waits_lands_in_the_waiting_code(
 
 
 def test_a_second_ctrl_c_lands_in_a_job_that_does_not_yield(found: Handler) -> None:
+    """Two interrupts, two intents: the stubborn job gets the second, the waiting code the first."""
     log: list[str] = []
 
     @igogo.job
@@ -99,7 +106,8 @@ def test_a_second_ctrl_c_lands_in_a_job_that_does_not_yield(found: Handler) -> N
         log.append("never")
 
     j = stubborn()
-    assert igogo.wait(j, timeout=10)  # no KeyboardInterrupt left for the waiting code
+    with pytest.raises(KeyboardInterrupt):
+        igogo.wait(j, timeout=10)
     assert log == []
     assert j.state == "failed"
     assert isinstance(j.exception(), KeyboardInterrupt)
@@ -129,19 +137,48 @@ def test_ctrl_c_in_igogo_run_stops_every_job_and_propagates(found: Handler) -> N
     with pytest.raises(KeyboardInterrupt):
         igogo.run(main)
     assert sorted(log) == ["helper finally", "main finally"]
-    last_two = igogo.jobs()[-2:]
-    assert [j.state for j in last_two] == ["stopped", "stopped"]
+    main_job, helper_job = igogo.jobs()[-2:]
+    # The running job gets the Ctrl-C, as the running code of a plain script would.
+    assert main_job.state == "failed" and isinstance(main_job.exception(), KeyboardInterrupt)
+    assert helper_job.state == "stopped"
     assert signal.getsignal(signal.SIGINT) is found
 
 
-@pytest.mark.parametrize("kind", ["custom", "SIG_IGN", "default_int_handler"])
-def test_the_handler_found_is_put_back_exactly_after_ticks(kind: str) -> None:
+def test_one_ctrl_c_in_igogo_run_stops_a_job_that_never_yields(found: Handler) -> None:
+    log: list[str] = []
+
+    @igogo.job
+    def helper() -> None:
+        try:
+            igogo.sleep(60)
+        finally:
+            log.append("helper finally")
+
+    def main() -> None:
+        helper()
+        igogo.sleep(0.01)
+        try:
+            signal.raise_signal(signal.SIGINT)
+            while True:  # never yields
+                pass
+        finally:
+            log.append("main finally")
+
+    with pytest.raises(KeyboardInterrupt):
+        igogo.run(main)
+    assert sorted(log) == ["helper finally", "main finally"]
+    assert found.calls == 0
+
+
+@pytest.mark.parametrize("kind", ["custom", "SIG_IGN", "default"])
+def test_igogo_takes_sigint_only_over_pythons_default_handler(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """And puts back exactly what it found; SIG_IGN (``cmd &``) and custom handlers stay."""
     previous = signal.getsignal(signal.SIGINT)
-    handler: Any = {
-        "custom": Handler(),
-        "SIG_IGN": signal.SIG_IGN,
-        "default_int_handler": signal.default_int_handler,
-    }[kind]
+    handler: Any = {"custom": Handler(), "SIG_IGN": signal.SIG_IGN, "default": Handler()}[kind]
+    if kind == "default":
+        monkeypatch.setattr(_interrupt, "_DEFAULT", handler)
     signal.signal(signal.SIGINT, handler)
     try:
         during: list[object] = []
@@ -152,46 +189,131 @@ def test_the_handler_found_is_put_back_exactly_after_ticks(kind: str) -> None:
                 during.append(signal.getsignal(signal.SIGINT))
                 igogo.sleep(0.005)
 
-        j = worker()
-        j.result(timeout=10)
+        worker().result(timeout=10)
         assert signal.getsignal(signal.SIGINT) is handler
         assert len(during) == 3
-        assert all(h is not handler for h in during)  # igogo's own, only during ticks
-        igogo.sleep(0.01)
-        assert signal.getsignal(signal.SIGINT) is handler
+        if kind == "default":
+            assert all(h is not handler for h in during)  # igogo's own, only during ticks
+        else:
+            assert all(h is handler for h in during)  # never replaced
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def test_ctrl_c_between_job_steps_goes_to_the_handler_found(found: Handler) -> None:
-    igogo.configure(tick_budget=1.0)
-    handlers: list[object] = []
-
-    def timer() -> None:
-        handlers.append(signal.getsignal(signal.SIGINT))
+def test_an_ignored_ctrl_c_stays_ignored(ignored: None) -> None:
+    @igogo.job
+    def worker() -> str:
         signal.raise_signal(signal.SIGINT)
+        for _ in range(100):
+            igogo.yielder()
+        return "unharmed"
+
+    assert worker().result(timeout=10) == "unharmed"
+
+
+@pytest.mark.parametrize("place", ["timer", "hook", "done callback"])
+def test_ctrl_c_in_igogos_machinery_is_held_for_the_waiting_code(
+    found: Handler, place: str, hook: Callable[[object], object]
+) -> None:
+    """It never cuts a tick short: no job is left running in no queue."""
+    fired: list[str] = []
+
+    def interrupt(*_: object) -> None:
+        if not fired:
+            fired.append(place)
+            signal.raise_signal(signal.SIGINT)
 
     @igogo.job
-    def busy() -> None:
-        while not handlers:
-            igogo.yielder()  # the slice ends when the timer is due
+    def busy() -> str:
+        while not fired:
+            igogo.sleep(0.001)
+        for _ in range(3):
+            igogo.sleep(0.001)
+        return "done"
 
     j = busy()
-    SCHED.call_at(time.monotonic() + 0.01, timer)
-    SCHED.tick()  # the timer fires between two steps of the job: no job holds the CPU
-    assert len(handlers) == 1
-    assert handlers[0] is not found  # igogo's guard was installed ...
-    assert found.calls == 1  # ... and passed the signal to the handler it found
-    assert signal.getsignal(signal.SIGINT) is found
-    j.result(timeout=5)
-    assert found.calls == 1
+    if place == "timer":
+        SCHED.call_at(time.monotonic() + 0.01, interrupt)
+    elif place == "hook":
+
+        class Interrupting:
+            def switched_out(self, job: object) -> None:
+                interrupt()
+
+        hook(Interrupting())
+    else:
+        igogo.job(lambda: None)().add_done_callback(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        j.result(timeout=10)
+    assert fired == [place]
+    assert j.state in ("running", "sleeping")
+    assert j.id in SCHED.live and (j in SCHED.ready or j._cancel is not None)
+    assert j.result(timeout=10) == "done"
+    assert found.calls == 0
 
 
-def test_a_tick_with_only_timers_leaves_the_handler_alone(found: Handler) -> None:
-    handlers: list[object] = []
-    SCHED.call_at(time.monotonic() - 1, lambda: handlers.append(signal.getsignal(signal.SIGINT)))
+def test_ctrl_c_in_a_done_callback_lets_the_job_end_completely(found: Handler) -> None:
+    """Every callback runs, waiters wake, result() returns in every thread; then the caller
+    gets the interrupt."""
+    seen: list[str] = []
+
+    @igogo.job
+    def work() -> int:
+        igogo.sleep(0.05)
+        return 42
+
+    @igogo.job
+    def waiter(j: igogo.Job[int]) -> int:
+        return j.result() + 1
+
+    j = work()
+    w = waiter(j)
+    j.add_done_callback(lambda j: signal.raise_signal(signal.SIGINT))
+    j.add_done_callback(lambda j: seen.append("second"))
+    in_thread: list[int] = []
+    t = threading.Thread(target=lambda: in_thread.append(j.result(timeout=10)), daemon=True)
+    t.start()
+    with pytest.raises(KeyboardInterrupt):
+        j.wait()
+    assert j.state == "done" and seen == ["second"]
+    t.join(5)
+    assert in_thread == [42]
+    assert w.result(timeout=10) == 43
+    assert found.calls == 0
+
+
+def test_ctrl_c_held_in_the_hub_goes_to_the_next_job_when_jobs_get_interrupts(
+    ignored: None,
+) -> None:
+    fired: list[bool] = []
+
+    @igogo.job
+    def victim() -> None:
+        while True:
+            igogo.sleep(0.001)
+
+    v = victim()
+
+    def interrupt() -> None:
+        fired.append(True)
+        signal.raise_signal(signal.SIGINT)
+
+    SCHED.call_at(time.monotonic() + 0.01, interrupt)
+    deadline = time.monotonic() + 10
+    while SCHED.live and time.monotonic() < deadline:
+        SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
+        time.sleep(0.001)
+    assert fired == [True]
+    assert v.state == "failed" and isinstance(v.exception(), KeyboardInterrupt)
+
+
+def test_a_tick_with_nothing_due_leaves_the_handler_alone(found: Handler) -> None:
+    seen: list[object] = []
+    SCHED.call_at(time.monotonic() + 60, lambda: None).cancel()
     SCHED.tick()
-    assert handlers == [found]
+    seen.append(signal.getsignal(signal.SIGINT))
+    assert seen == [found]
+    SCHED.timers.clear()
 
 
 def test_a_host_that_routes_interrupts_to_jobs_fails_only_the_running_job(

@@ -584,3 +584,27 @@ def test_pause_and_resume_a_pending_job() -> None:
     j.resume()
     assert j.state == "pending"
     assert j.result(timeout=5) == "ran"
+
+
+def test_a_done_callback_runs_in_the_context_that_registered_it() -> None:
+    """As asyncio's do: what it prints, and the jobs it starts, belong to where it was added."""
+    import contextvars
+
+    cell: contextvars.ContextVar[str] = contextvars.ContextVar("cell", default="none")
+    seen: list[str] = []
+
+    @igogo.job
+    def quick() -> None:
+        igogo.sleep(0.01)
+
+    j = quick()
+    token = cell.set("cell 7")
+    try:
+        j.add_done_callback(lambda j: seen.append(cell.get()))
+    finally:
+        cell.reset(token)
+    cell.set("cell 8")  # the cell that runs when the job ends
+    j.wait(timeout=5)
+    assert seen == ["cell 7"]
+    j.add_done_callback(lambda j: seen.append(cell.get()))  # after the end: called at once
+    assert seen == ["cell 7", "cell 8"]

@@ -130,8 +130,9 @@ def test_interrupt_while_idle_stops_the_job_holding_the_cpu(kernel: KernelDriver
 def test_interrupts_while_a_cell_waits_beside_a_job_that_never_yields(
     kernel: KernelDriver,
 ) -> None:
-    """The first interrupt asks the waiting cell to stop, which it does when the job yields;
-    a job that never yields gets the second interrupt itself; the third ends the wait."""
+    """Two interrupts, two intents: the first is for the waiting cell, which gets it when the
+    job holding the CPU yields; a job that never yields gets the second, and the cell then
+    ends with the first.  The other jobs carry on."""
     a = kernel.run(TICKER)
     b = kernel.send(
         "@igogo.job\n"
@@ -148,13 +149,9 @@ def test_interrupts_while_a_cell_waits_beside_a_job_that_never_yields(
     kernel.pump(0.3)
     assert b.idle_at is None and not kernel.errors(b)  # the job holds the CPU: no effect yet
     kernel.interrupt()
-    kernel.wait_until(lambda: kernel.errors(b), timeout=5)
-    assert [e["ename"] for e in kernel.errors(b)] == ["KeyboardInterrupt"]  # the job's, shown
-    kernel.pump(0.3)
-    assert b.idle_at is None  # in its cell, which still waits for the ticker
-    kernel.interrupt()
     kernel.finish(b, timeout=10)
     assert b.status == "error"
+    # The job's traceback (shown in its cell, b) and the cell's own.
     assert [e["ename"] for e in kernel.errors(b)] == ["KeyboardInterrupt"] * 2
     assert not kernel.errors(a)
     assert kernel.eval("(hw.state, tk.done())") == ("failed", False)

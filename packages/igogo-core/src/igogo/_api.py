@@ -245,12 +245,16 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         main = fn(*args, **kwargs)
     else:
         main = _start(fn, args, kwargs, JobOptions())
+    guard = SCHED.interrupts
+    before, guard.stop_all = guard.stop_all, True  # one Ctrl-C stops everything
     try:
         wait_all()
     except BaseException:
         stop_all()
         SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
         raise
+    finally:
+        guard.stop_all = before
     return main.result()
 
 

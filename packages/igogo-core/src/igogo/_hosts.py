@@ -16,10 +16,12 @@ once per process: each names an object with ``activate()`` and
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import math
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from ._hooks import logger
@@ -241,12 +243,47 @@ def ensure_host(sched: Scheduler = SCHED) -> Host:
 
 
 def _attach(sched: Scheduler, host: Host) -> None:
+    global _exit_registered
+    if not _exit_registered:
+        _exit_registered = True
+        atexit.register(_at_exit, sched)
     sched.host = host
     sched.owner = host.thread_id
     host.attach(sched)
     when = sched.next_deadline()
     if when < math.inf:
         host.wake(when)
+
+
+_exit_registered = False
+
+
+def _at_exit(sched: Scheduler) -> None:
+    """At interpreter exit: stop the jobs still alive, so that their ``finally`` blocks run.
+
+    Jobs that never ran are named in a warning first (as asyncio warns about
+    pending tasks): a script that ends without waiting for them has lost them.
+    """
+    live = sorted(sched.live.values(), key=lambda j: j.id)
+    if not live or not sched.on_owner_thread() or sched._in_tick:
+        return
+    never = [j for j in live if j._greenlet is None and j._outcome is None]
+    if never:
+        import warnings
+
+        names = ", ".join(repr(j) for j in never)
+        warnings.warn(
+            f"igogo: {len(never)} job(s) never ran before the interpreter exited: {names}. "
+            "Wait for them (igogo.wait_all() or igogo.run(main)) to let them run",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+    for job in live:
+        sched.stop(job, "stopped at exit")
+    try:
+        sched.pump(lambda: not sched.live, time.monotonic() + 5.0)
+    except BaseException:  # a second Ctrl-C at exit: leave the rest as it is
+        logger.exception("igogo: stopping the jobs at exit was interrupted")
 
 
 def drive_from_loop(loop: asyncio.AbstractEventLoop, sched: Scheduler = SCHED) -> None:

@@ -100,6 +100,8 @@ class Scheduler:
         self.owner: int | None = None
         self.tick_budget = 0.015
         self.interrupt_pending = False
+        self.interrupt_for: Job[Any] | None = None
+        """The job that held the CPU when a Ctrl-C was held (None: igogo's own code)."""
         self.interrupts = InterruptGuard(self)
         self._seq = itertools.count()
         self._hub: greenlet | None = None
@@ -144,31 +146,37 @@ class Scheduler:
             _deadline = _clock() + self.tick_budget
 
     def _finalize(self, job: Job[Any]) -> None:
-        global _deadline
+        """Complete a job's ending, whatever is raised meanwhile.
+
+        The bookkeeping comes first and cannot be interrupted half-way by
+        foreign code: the job leaves the live set, its waiters wake and its
+        finished flag is set (``result()`` returns in every thread).  Then the
+        hooks, the host's report and the done callbacks run, each isolated: one
+        that raises is logged and the next still runs.  A ``KeyboardInterrupt``
+        or ``SystemExit`` raised in one of them is kept and re-raised once the
+        job has fully ended.
+        """
         job._greenlet = None
         if job._timeout_timer is not None:
             job._timeout_timer.cancel()
             job._timeout_timer = None
         self.live.pop(job.id, None)
         self.history.append(job)
-        if self.hooks.job_finished:
-            self.hooks.call(self.hooks.job_finished, job)
-        host = self.host
-        if host is not None and job._exception is not None:
-            try:
-                host.report_failure(job)
-            except Exception:
-                logger.exception("igogo host %r failed to report %r", host, job)
         for waiter in tuple(job._waiters):  # each wake removes the waiter from the list
             self.wake(waiter)
+        job._finished.set()
+        deferred: BaseException | None = None
+        if self.hooks.job_finished:
+            deferred = _keep(deferred, self.hooks.call, self.hooks.job_finished, job)
+        host = self.host
+        if host is not None and job._exception is not None:
+            deferred = _keep(deferred, _report, host, job)
         callbacks, job._callbacks = job._callbacks, []
         for cb in callbacks:
-            try:
-                cb(job)
-            except Exception:
-                logger.exception("done callback %r of %r raised", cb, job)
-        job._finished.set()
+            deferred = _keep(deferred, job._call_back, cb)
         self._detach_if_idle()
+        if deferred is not None:
+            raise deferred
 
     def _detach_if_idle(self) -> None:
         global _deadline
@@ -276,6 +284,28 @@ class Scheduler:
             job._send_exc = Stop(job._stop_reason)  # already in the ready queue
         return True
 
+    def hold_interrupt(self) -> None:
+        """Keep a Ctrl-C for the next switch point (called from the SIGINT handler).
+
+        It only sets flags: the running party's slice ends, and the tick hands
+        the interrupt to the waiting code, or to the job that ran (see
+        :mod:`igogo._interrupt`).
+        """
+        self.interrupt_pending = True
+        self.interrupt_for = self.current
+        expire_slice()
+
+    def _interrupt_job(self, job: Job[Any]) -> None:
+        """Raise KeyboardInterrupt in ``job`` at the switch point where it stands."""
+        if job._outcome is not None:
+            return
+        exc = KeyboardInterrupt()
+        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
+            job._held = False
+            self.wake(job, exc=exc)
+        elif job._send_exc is None:
+            job._send_exc = exc
+
     def pause(self, job: Job[Any]) -> None:
         job._paused = True
         if job is self.current and job._greenlet is getcurrent():
@@ -324,6 +354,12 @@ class Scheduler:
         guard = False
         try:
             calls = self._calls
+            now = _clock()
+            timers = self.timers
+            if not (ready or calls or (timers and timers[0][0] <= now)):
+                return  # nothing to do: the SIGINT handler is left alone
+            # From here on igogo's own code runs: a Ctrl-C is held, never cuts it short.
+            guard = self.interrupts.install(to_caller=interrupts_to_caller)
             if calls:
                 while calls:
                     fn, args = calls.popleft()
@@ -331,12 +367,9 @@ class Scheduler:
                 if not self.live:  # late hand-overs (a result for a stopped job): now idle
                     self._detach_if_idle()
                     return
-            now = _clock()
-            timers = self.timers
             self._fire_timers(now)
             if not ready:
                 return
-            guard = self.interrupts.install(to_caller=interrupts_to_caller)
             budget = self.tick_budget
             end = now + budget
             share = budget / len(ready)
@@ -351,18 +384,31 @@ class Scheduler:
                 if timers and timers[0][0] < d:
                     d = timers[0][0]
                 _deadline = -math.inf if job._stop_reason else d
+                if self.interrupt_pending and not interrupts_to_caller and not self.interrupt_for:
+                    self.interrupt_pending = False  # held in the hub: for the next job to run
+                    self._interrupt_job(job)
                 self._step(job, hub)
-                if self.interrupt_pending and interrupts_to_caller:
-                    self.interrupt_pending = False
-                    raise KeyboardInterrupt
+                if self.interrupt_pending:
+                    if interrupts_to_caller:
+                        self.interrupt_pending = False
+                        raise KeyboardInterrupt
+                    if self.interrupt_for is job:  # it held the CPU when the Ctrl-C came
+                        self.interrupt_pending = False
+                        self.interrupt_for = None
+                        self._interrupt_job(job)
                 now = _clock()
                 if now >= end:
                     break
                 if timers and timers[0][0] <= now:
                     self._fire_timers(now)
+            if self.interrupt_pending and interrupts_to_caller:
+                self.interrupt_pending = False
+                raise KeyboardInterrupt
         finally:
             if guard:
                 self.interrupts.restore()
+            if self.interrupt_pending and not self.live:
+                self.interrupt_pending = False  # held for a job, and none is left to take it
             self._in_tick = False
             self.current = None
             _deadline = _clock() + self.tick_budget if self.live else math.inf
@@ -450,6 +496,28 @@ class Scheduler:
             self._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
             self._wakeup.clear()
         return True
+
+
+def _keep(
+    deferred: BaseException | None, fn: Callable[..., object], *args: Any
+) -> BaseException | None:
+    """Call ``fn(*args)``; keep the first KeyboardInterrupt or SystemExit for later.
+
+    ``fn`` isolates ordinary exceptions itself; what reaches here is an
+    interrupt or an exit, which must not cut a job's ending short.
+    """
+    try:
+        fn(*args)
+    except (KeyboardInterrupt, SystemExit) as e:
+        return deferred or e
+    return deferred
+
+
+def _report(host: Host, job: Job[Any]) -> None:
+    try:
+        host.report_failure(job)
+    except Exception:
+        logger.exception("igogo host %r failed to report %r", host, job)
 
 
 SCHED: Final = Scheduler()

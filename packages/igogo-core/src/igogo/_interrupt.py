@@ -1,37 +1,80 @@
 """Interrupt policy: where a Ctrl-C (SIGINT) lands while jobs run.
 
-Greenlets must never be switched inside a signal handler, so the handler here
-only raises or sets flags.  While a tick runs on the main thread, the
-scheduler installs :class:`InterruptGuard`'s handler over whatever handler it
-finds, and puts that exact handler back when the tick ends (unless somebody
-replaced ours meanwhile, in which case theirs stays).  The handler decides:
+This is the one module that decides; the scheduler only asks it to install
+its handler around a tick and to put the old one back.
 
-* no job holds the CPU: the handler that was found decides (ignored if it was
-  ``SIG_IGN``, as in an idle ipykernel);
-* a job holds the CPU and the tick belongs to *waiting regular code* (a cell
-  in ``job.result()``, a script in ``igogo.run``): the job's slice is ended and
-  ``KeyboardInterrupt`` is raised in the waiting code once the job yields.  A
-  second Ctrl-C before that raises inside the job, for jobs that never yield;
-* a job holds the CPU and the tick belongs to a host that routes interrupts to
-  jobs (the Jupyter host while the kernel is idle): ``KeyboardInterrupt`` is
-  raised inside that job, which then fails with it; other jobs go on.
+**When igogo takes SIGINT.**  Only over Python's own handler
+(``signal.default_int_handler``), for the length of a tick that runs jobs, and
+the exact handler found is put back afterwards (unless somebody replaced ours
+meanwhile: theirs then stays).  A program that ignores SIGINT (started with
+``cmd &``), one whose handler is somebody else's (``asyncio.run`` installs
+its own) or one installed from C keeps its handler: igogo never turns an
+ignored or otherwise-handled Ctrl-C into a ``KeyboardInterrupt``.  The one
+exception is a host that routes interrupts to jobs (``interrupts_to_jobs``):
+an idle ipykernel ignores SIGINT between requests, and that host takes it
+over ``SIG_IGN`` too, so that an interrupt reaches a job that never yields.
 
-Installing costs a few microseconds, so it is done once per tick, never per
-switch.
+**Where it lands** is decided by the interrupted frame, walking outwards:
+
+* in a job's own code (the walk reaches :meth:`Job._run` first): the job
+  holds the CPU;
+* in igogo's own machinery (the walk reaches a frame of this package first:
+  the tick, a hook igogo calls, a done callback, a timer): never there.  The
+  interrupt is *held* and delivered at the next switch point, so no job is
+  ever left half switched or half ended;
+* anywhere else: in the code that waits (Python's default behaviour).
+
+**Who gets it** depends on who the tick belongs to:
+
+* a host that routes interrupts to jobs (the Jupyter host while the kernel
+  is idle): the job that holds the CPU fails with ``KeyboardInterrupt``; a
+  held one goes to the job that was running, at its switch point;
+* regular code that waits (a cell in ``job.result()``, a script in
+  ``igogo.wait_all()``): the first Ctrl-C is for the waiting code, which gets
+  it as soon as the running job reaches a switch point (its slice is ended at
+  once), and the job is not harmed.  A job that never yields does not get
+  there: the second Ctrl-C is raised inside it, and the waiting code still
+  gets the first.  Two interrupts, two intents;
+* :func:`igogo.run`, whose Ctrl-C means "stop everything": the running job
+  gets it at once and :func:`~igogo.run` stops the others.
+
+The handler never switches greenlets: it raises, or sets flags.  Installing
+costs a few microseconds, so it is done once per tick, never per switch.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
-    from types import FrameType
+    from types import CodeType, FrameType
 
     from ._hub import Scheduler
 
-__all__ = ["InterruptGuard"]
+__all__ = ["InterruptGuard", "where"]
+
+_PACKAGE: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_job_entry: CodeType | None = None  # Job._run's code, the bottom frame of every job
+
+
+def where(frame: FrameType | None) -> Literal["job", "igogo", "outside"]:
+    """Who was interrupted: a job's own code, igogo's machinery, or other code."""
+    global _job_entry
+    if _job_entry is None:
+        from ._job import Job
+
+        _job_entry = Job._run.__code__
+    while frame is not None:
+        code = frame.f_code
+        if code is _job_entry:
+            return "job"
+        if code.co_filename.startswith(_PACKAGE):
+            return "igogo"
+        frame = frame.f_back
+    return "outside"
 
 
 class InterruptGuard:
@@ -41,14 +84,16 @@ class InterruptGuard:
         self.sched = sched
         self.enabled = True
         self.to_caller = True
+        self.stop_all = False
+        """Set by :func:`igogo.run` while it waits: a Ctrl-C goes to the job at once."""
         self.found: Any = None
 
     def install(self, to_caller: bool) -> bool:
-        """Install over the current handler; returns whether it did."""
+        """Install over Python's default handler (see the module essay); returns whether it did."""
         if not self.enabled or threading.current_thread() is not threading.main_thread():
             return False
         found = signal.getsignal(signal.SIGINT)
-        if found is None:  # installed from C, not ours to replace
+        if found is not _DEFAULT and not (found == signal.SIG_IGN and not to_caller):
             return False
         self.found = found
         self.to_caller = to_caller
@@ -63,18 +108,20 @@ class InterruptGuard:
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         sched = self.sched
-        if sched.current is None:
-            found = self.found
-            if callable(found):
-                found(signum, frame)
-            elif found == signal.SIG_DFL:
-                raise KeyboardInterrupt
+        place = where(frame)
+        if place == "outside":
+            if self.found == signal.SIG_IGN:
+                return  # an idle kernel's host: nothing of ours was running
+            raise KeyboardInterrupt
+        if place == "igogo":
+            sched.hold_interrupt()
             return
-        if self.to_caller and not sched.interrupt_pending:
-            from ._hub import expire_slice
+        if not self.to_caller:
+            raise KeyboardInterrupt  # the host routes it to the job that holds the CPU
+        if self.stop_all or sched.interrupt_pending:
+            sched.interrupt_pending = True  # and the waiting code gets one too
+            raise KeyboardInterrupt
+        sched.hold_interrupt()
 
-            sched.interrupt_pending = True
-            expire_slice()
-            return
-        sched.interrupt_pending = False
-        raise KeyboardInterrupt
+
+_DEFAULT: Final = signal.default_int_handler

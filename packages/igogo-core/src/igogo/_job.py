@@ -93,7 +93,7 @@ class Job(Generic[T]):
         self._held = False
         self._timeout_timer: Timer | None = None
         self._waiters: list[Job[Any]] = []
-        self._callbacks: list[Callable[[Job[T]], object]] = []
+        self._callbacks: list[tuple[Callable[[Job[T]], object], contextvars.Context]] = []
         self._finished = threading.Event()
 
     # -- inside the greenlet -----------------------------------------------------------
@@ -236,13 +236,24 @@ class Job(Generic[T]):
         return self._exception
 
     def add_done_callback(self, fn: Callable[[Job[T]], object]) -> None:
-        """Call ``fn(job)`` on the scheduler's thread when the job ends (now if it has)."""
+        """Call ``fn(job)`` on the scheduler's thread when the job ends (now if it has).
+
+        The callback runs in the context of the code that registered it (a copy
+        taken now), as asyncio's do: what it prints, and the jobs it starts,
+        belong to the cell that registered it, not to whichever cell ran last.
+        An exception it raises is logged and never reaches the job or the caller.
+        """
+        entry = (fn, contextvars.copy_context())
         if self._outcome is None:
-            self._callbacks.append(fn)
+            self._callbacks.append(entry)
             return
+        self._call_back(entry)
+
+    def _call_back(self, entry: tuple[Callable[[Job[T]], object], contextvars.Context]) -> None:
+        fn, context = entry
         try:
-            fn(self)
-        except Exception:  # as when the job ends: logged, never raised to the caller
+            context.run(fn, self)
+        except Exception:
             logger.exception("done callback %r of %r raised", fn, self)
 
     def run_in_context(self, fn: Callable[..., Any], *args: Any) -> Any:
