@@ -91,3 +91,26 @@ def test_output_is_empty_unless_a_host_keeps_it() -> None:
     assert job.output == "first\nprogress 10%\rprogress 90%\n"
     assert _html.last_line(job) == "progress 90%"  # what a terminal shows after the \r
     igogo.wait_all()
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("str-failed")
+
+
+def test_an_exception_that_cannot_be_printed_is_described_as_python_does() -> None:
+    @igogo.job
+    def odd() -> None:
+        raise Unprintable
+
+    @igogo.job
+    def fine() -> str:
+        igogo.sleep(0.01)
+        return "ok"
+
+    j, k = odd(), fine()
+    igogo.wait(j, k, timeout=5)
+    assert _html.error_summary(j) == "Unprintable: <unprintable Unprintable object>"
+    listing = igogo.jobs()
+    assert "failed" in repr(listing) and "Unprintable" in listing._repr_html_()
+    assert "Unprintable" in j._repr_html_() and k.result() == "ok"

@@ -22,6 +22,7 @@ __all__ = [
     "WorkerError",
     "WorkerTraceback",
     "WrongThreadError",
+    "error_text",
 ]
 
 
@@ -105,3 +106,21 @@ class MapError(IgogoError):
     def __init__(self, message: str, errors: dict[int, BaseException]) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+def error_text(exc: BaseException | None, limit: int = 200) -> str:
+    """An exception in one line (``ValueError: bad value``); never raises.
+
+    An exception whose ``str()`` itself raises is described as Python's and
+    IPython's tracebacks do (``<unprintable Unprintable object>``): a job's odd
+    exception must never break the table, the rows or the output of others.
+    """
+    if exc is None:
+        return ""
+    name = type(exc).__name__
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:
+        lines = [f"<unprintable {name} object>"]
+    text = name + (f": {lines[0]}" if lines else "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

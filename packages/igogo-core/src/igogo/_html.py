@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Final
 
+from ._errors import error_text
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -71,12 +73,7 @@ def elapsed_text(seconds: float) -> str:
 
 def error_summary(job: Job[Any], limit: int = 200) -> str:
     """A failed job's exception in one line (``ValueError: boom``); '' for other jobs."""
-    exc = job._exception
-    if exc is None:
-        return ""
-    text = str(exc).strip().splitlines()
-    summary = type(exc).__name__ + (f": {text[0]}" if text else "")
-    return summary if len(summary) <= limit else summary[: limit - 1] + "…"
+    return error_text(job._exception, limit)
 
 
 def last_line(job: Job[Any], limit: int = 200) -> str:

@@ -34,7 +34,8 @@ from ._hosts import progress_bar
 from ._hub import SCHED, yielder
 from ._job import Job
 from ._options import JobOptions
-from ._status import ItemStatus, MapStatus, error_text, short_repr
+from ._errors import error_text
+from ._status import ItemStatus, MapStatus, short_repr
 from ._workers import Outcome, Pool, decode, replay
 
 __all__ = ["CALL_SECONDS", "MapJob", "map"]

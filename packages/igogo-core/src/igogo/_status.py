@@ -6,9 +6,10 @@ import html
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ._errors import error_text
 from ._html import BORDER, FONT, MONO, MUTED, STATE_ACCENTS
 
-__all__ = ["ITEM_STATES", "ItemStatus", "MapStatus", "error_text", "short_repr"]
+__all__ = ["ITEM_STATES", "ItemStatus", "MapStatus", "short_repr"]
 
 ITEM_STATES: Final = ("pending", "running", "ok", "error", "cancelled")
 """What an item of a map can be: waiting for a worker, in a worker, done, failed, cancelled."""
@@ -28,15 +29,6 @@ def short_repr(obj: object, limit: int = 60) -> str:
         text = repr(obj)
     except Exception as e:  # a repr that raises must not break the table
         text = f"<repr failed: {type(e).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def error_text(exc: BaseException | None, limit: int = 200) -> str:
-    """An exception in one line: ``ValueError: bad value``."""
-    if exc is None:
-        return ""
-    lines = str(exc).strip().splitlines()
-    text = type(exc).__name__ + (f": {lines[0]}" if lines else "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
