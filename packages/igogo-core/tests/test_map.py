@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -201,6 +203,75 @@ def test_a_broken_executor_ends_the_map_and_restart_takes_a_new_one() -> None:
     assert [r.state for r in m.status()] == ["pending"] * 4
     with ProcessPoolExecutor(2) as fresh:
         assert m.restart(executor=fresh).results(timeout=60) == [0, 1, 4, 9]
+
+
+# -- interrupts ---------------------------------------------------------------------------------
+# Jupyter interrupts a kernel with SIGINT to its whole process group, workers included.  A test
+# must not signal its own group (pytest is in it), so these send SIGINT to the workers' pids:
+# what the workers do with it is what a group interrupt would do to them.
+
+
+def burn_and_report(args: tuple[int, float, str]) -> tuple[int, int]:
+    """Leaves a file named after the item and the worker, then keeps the CPU busy."""
+    x, seconds, started_dir = args
+    Path(started_dir, f"{x}-{os.getpid()}").touch()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return x, os.getpid()
+
+
+def started(started_dir: Path) -> dict[int, int]:
+    """The items that began so far, and the pid of the worker that took each."""
+    pairs = (p.name.split("-") for p in started_dir.iterdir())
+    return {int(x): int(pid) for x, pid in pairs}
+
+
+def interrupt(pids: Iterable[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # died: the map's outcome says so
+            os.kill(pid, signal.SIGINT)
+
+
+def test_items_in_flight_finish_when_their_workers_get_sigint(tmp_path: Path) -> None:
+    m = igogo.map(burn_and_report, [(x, 1.0, str(tmp_path)) for x in range(4)], progress=False)
+    deadline = time.monotonic() + 30
+    while len(started(tmp_path)) < 2:  # both workers are in an item
+        assert time.monotonic() < deadline, "the workers never started the items"
+        igogo.sleep(0.02)
+    workers = set(started(tmp_path).values())
+    for _ in range(5):
+        interrupt(workers)
+        igogo.sleep(0.05)
+    results = m.results(timeout=60)  # a killed item would fail the map (retries=0)
+    assert [x for x, _ in results] == [0, 1, 2, 3]
+    assert m.state == "done" and [r.attempts for r in m.status()] == [1] * 4
+    assert {pid for _, pid in results} <= workers | set(started(tmp_path).values())
+    assert len(list(tmp_path.iterdir())) == 4  # each item ran once
+
+
+def test_workers_that_are_still_starting_keep_sigint_for_later(tmp_path: Path) -> None:
+    """An interrupt before a new worker's initializer ran is held, then discarded.
+
+    A fresh loky worker imports for a while before it runs the initializer that
+    makes it ignore SIGINT: without the signal blocked meanwhile it died there.
+    """
+    from igogo._workers import _default_executor
+
+    _default_executor(fresh=True)  # no worker yet: the map's first call starts them
+    m = igogo.map(burn_and_report, [(x, 0.2, str(tmp_path)) for x in range(4)], progress=False)
+    deadline = time.monotonic() + 30
+    pids: list[int] = []
+    while len(pids) < 2:
+        assert time.monotonic() < deadline, "loky started no workers"
+        igogo.sleep(0)  # the map sends its first calls: loky starts the workers
+        pids = list(_default_executor()._processes)  # loky's own table of its workers
+    while not started(tmp_path) and time.monotonic() < deadline:
+        interrupt(pids)  # all through their start, until an item runs
+        time.sleep(0.005)
+    interrupt(pids)
+    assert [x for x, _ in m.results(timeout=60)] == [0, 1, 2, 3]
+    assert [r.attempts for r in m.status()] == [1] * 4
 
 
 # -- several items per call ----------------------------------------------------------------------

@@ -225,6 +225,61 @@ def test_a_thread_pool_shares_memory_and_pickles_nothing() -> None:
         assert igogo.offload(lambda lk: lk is lock, lock, executor=pool) is True
 
 
+# -- interrupts ------------------------------------------------------------------------------
+# Jupyter interrupts a kernel by sending SIGINT to its process group, and the default pool's
+# workers are in that group.  (test_map.py sends SIGINT to busy and to starting workers.)
+
+
+def sigint_state() -> tuple[int, str, bool]:
+    """In a worker: its process group, its SIGINT handler, and whether it blocks SIGINT."""
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    return os.getpgrp(), repr(signal.getsignal(signal.SIGINT)), blocked
+
+
+def interrupt_myself(seconds: float) -> str:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(seconds)  # KeyboardInterrupt here, unless SIGINT is ignored
+    return "finished"
+
+
+def test_the_default_pools_workers_ignore_sigint_and_stay_in_the_process_group() -> None:
+    """Ignored, not blocked; and in our group, which a kernel restart kills as a whole."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    states = {igogo.offload(sigint_state) for _ in range(4)}
+    assert states == {(os.getpgrp(), repr(signal.SIG_IGN), False)}
+    # Submitting blocked SIGINT in this thread for a moment: it is as it was.
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_that_reaches_a_default_worker_does_not_stop_its_call() -> None:
+    assert igogo.offload(interrupt_myself, 0.3) == "finished"
+
+
+def test_a_waiting_job_gets_its_result_although_its_worker_got_sigint() -> None:
+    @igogo.job
+    def waiter() -> str:
+        return igogo.offload(interrupt_myself, 0.3)
+
+    assert waiter().result(timeout=30) == "finished"
+
+
+def test_a_pool_passed_in_is_left_as_it_is_and_its_interrupt_is_explained() -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool, pytest.raises(KeyboardInterrupt) as info:
+        igogo.offload(interrupt_myself, 5, executor=pool)
+    notes = "\n".join(info.value.__notes__)
+    assert "worker process got an interrupt (SIGINT)" in notes
+    assert "initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)" in notes
+    # What the note (and the README) advise: such a pool ignores the kernel's interrupts.
+    ignoring = ProcessPoolExecutor(
+        1, mp_context=spawn, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+    )
+    with ignoring:
+        assert igogo.offload(interrupt_myself, 0.3, executor=ignoring) == "finished"
+        assert igogo.offload(sigint_state, executor=ignoring)[1] == repr(signal.SIG_IGN)
+
+
 # -- stopping ----------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import statistics
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -288,3 +289,115 @@ def test_stopping_a_map_from_a_later_cell_ends_it_at_once(kernel: KernelDriver) 
     assert kernel.stdout(cell).count("napped") == counts["ok"]
     assert not kernel.errors(cell)  # a stop is not an error
     assert not printed_elsewhere(kernel, cell, "napped")
+
+
+# -- the kernel's interrupts are not the workers' ------------------------------------------------
+# Jupyter interrupts a kernel with SIGINT to its process group, the default pool's workers
+# included: they ignore it, so the calls in flight finish whatever the interrupt was for.
+
+BURN_REPORTING = """\
+import tempfile
+def burn_reporting(x, seconds=1.0):
+    open(os.path.join(STARTED, f'{x}-{os.getpid()}'), 'w').close()  # STARTED: when sent
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return x, os.getpid()
+"""
+
+HOG = """\
+@igogo.job
+def hog():
+    x = 0
+    while True:  # never yields
+        x += 1
+hg = hog()
+"""
+
+WARM_UP = """\
+STARTED = tempfile.mkdtemp()
+warm = igogo.map(burn_reporting, range(4), progress=False)
+WORKERS = {pid for _, pid in warm.results(60)}
+"""
+
+
+def start_map_in_flight(kernel: KernelDriver, items: int) -> Execution:
+    """Warm workers, then a map of CPU-bound items (1 s each); returns once two are running."""
+    kernel.run(BURN_REPORTING + WARM_UP)
+    cell = kernel.run(
+        f"STARTED = tempfile.mkdtemp()\nm = igogo.map(burn_reporting, range({items}))"
+    )
+    deadline = time.monotonic() + 30
+    while kernel.eval("len(os.listdir(STARTED))") < 2:
+        assert time.monotonic() < deadline, "the workers never took up the map's items"
+        kernel.pump(0.05)
+    return cell
+
+
+def all_ok(kernel: KernelDriver, job: str, items: int) -> None:
+    """``job`` (a map) ends with every item ok at its first attempt, in the same workers."""
+    done = kernel.eval(
+        f"(sorted(x for x, _ in {job}.results(60)), {job}.state,"
+        f" [r.attempts for r in {job}.status()], {{p for _, p in {job}.results()}} <= WORKERS)"
+    )
+    assert done == (list(range(items)), "done", [1] * items, True)
+
+
+def test_interrupting_a_job_that_hogs_the_cpu_leaves_the_maps_items_running(
+    kernel: KernelDriver,
+) -> None:
+    """The issue's case: the interrupt stops the hog; the map's items in the workers go on."""
+    cell = start_map_in_flight(kernel, 6)
+    hog = kernel.run(HOG)
+    kernel.pump(0.3)
+    after = kernel.send("print('after the interrupt', hg.state)")
+    kernel.pump(0.3)  # the hog holds the kernel: this cell cannot start yet
+    kernel.interrupt()
+    kernel.finish(after, timeout=30)
+    assert kernel.stdout(after) == "after the interrupt failed\n"
+    kernel.wait_until(lambda: kernel.errors(hog), timeout=10)
+    assert [e["ename"] for e in kernel.errors(hog)] == ["KeyboardInterrupt"]
+    all_ok(kernel, "m", 6)
+    assert not kernel.errors(cell)
+
+
+def test_interrupting_a_cell_that_waits_in_results_stops_the_wait_not_the_map(
+    kernel: KernelDriver,
+) -> None:
+    cell = start_map_in_flight(kernel, 6)
+    waiting = kernel.send("m.results()")
+    kernel.wait_until(lambda: waiting.busy_at is not None)
+    kernel.pump(0.3)
+    kernel.interrupt()
+    kernel.finish(waiting, timeout=30)
+    assert [e["ename"] for e in kernel.errors(waiting)] == ["KeyboardInterrupt"]
+    assert kernel.eval("m.done()") is False  # the wait stopped, the map did not
+    all_ok(kernel, "m", 6)
+    assert not kernel.errors(cell)
+
+
+def test_interrupting_a_cell_in_offload_stops_the_wait_and_the_other_calls_go_on(
+    kernel: KernelDriver,
+) -> None:
+    """A cell waiting in ``offload()`` beside a map and a job that offloads: only the cell stops.
+
+    The cell's own call is dropped (cancelled if it had not started); the job's call
+    and the map's items finish in workers that kept running.
+    """
+    cell = start_map_in_flight(kernel, 4)
+    job = kernel.run(
+        "@igogo.job\n"
+        "def offloading():\n"
+        "    return igogo.offload(burn_reporting, 100)\n"
+        "j = offloading()"
+    )
+    waiting = kernel.send("igogo.offload(burn_reporting, 200)")
+    kernel.wait_until(lambda: waiting.busy_at is not None)
+    kernel.pump(0.3)
+    kernel.interrupt()
+    kernel.finish(waiting, timeout=30)
+    assert [e["ename"] for e in kernel.errors(waiting)] == ["KeyboardInterrupt"]
+    assert kernel.eval("(j.result(60)[0], j.result()[1] in WORKERS)") == (100, True)
+    all_ok(kernel, "m", 4)
+    assert not kernel.errors(cell) and not kernel.errors(job)
+    assert kernel.eval("igogo.offload(burn_reporting, 300, 0.0)[1] in WORKERS") is True

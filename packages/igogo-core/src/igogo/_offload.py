@@ -23,7 +23,9 @@ def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwar
     meanwhile, and stopping the job cancels the call if it has not started (a
     call already running in a process pool finishes there and is dropped; a
     Dask task is released).  In regular code it runs the jobs while it waits,
-    as ``job.result()`` does.
+    as ``job.result()`` does; interrupting it stops the wait and drops the call
+    the same way.  The kernel's interrupts never reach the default pool's
+    workers (see :mod:`igogo._workers`).
 
     What ``fn`` prints in the worker appears here, in the job's output, when
     the result is back.  If ``fn`` raises, the same exception is raised here

@@ -25,21 +25,73 @@ of it back as one value: whatever the executor, the caller sees the same
 outcomes and the same error messages.  Calls to a Dask cluster are pickled
 the same way (Dask then only moves bytes), so their tracebacks name the
 user's files too.
+
+Interrupts
+----------
+Jupyter interrupts a kernel by sending SIGINT to the kernel's whole process
+group, and the default pool's workers are in that group: an interrupt meant
+for a job that hogs the CPU, or for a cell that waits, used to kill the items
+the workers were running (``KeyboardInterrupt`` in each).  An interrupt is
+addressed to the kernel, so the default pool's workers ignore SIGINT: the
+items in flight finish, and whatever waited for them decides what to do (a
+waiting cell stops waiting; a stopped job drops its calls).
+
+The workers stay in the kernel's process group on purpose.  A worker that
+left it (``setsid``/``setpgid`` in the worker) would escape the interrupt too,
+but also what the group is for: a kernel restart or shutdown kills the group
+(jupyter_client) and ipykernel's shutdown terminates the children *in its
+group*, so a busy worker of its own group would live on, orphaned.  Ignoring
+SIGINT keeps SIGTERM and SIGKILL reaching the workers as before; a process a
+worker starts inherits the ignored SIGINT too, so its work is kept as well.
+
+A worker ignores SIGINT from its initializer on (:func:`_ignore_interrupts`),
+but loky's worker is a fresh interpreter that imports for a while before the
+initializer runs: an interrupt then killed it (measured: every time, for an
+interrupt sent up to 0.4 s after the call that started the workers), the pool
+broke, and the items failed with WorkerDiedError.  So the thread that submits
+to the default pool blocks SIGINT while it may be starting workers
+(:func:`_no_interrupts_while_starting_workers`): a blocked signal stays
+blocked across fork and exec, so an interrupt sent to a worker that is still
+starting waits, pending, until the initializer sets SIGINT to ignored (which
+discards it) and unblocks it.  loky's manager thread, which starts
+replacements later, is started by such a submit and inherits the block.  No
+interrupt is lost meanwhile: one sent to the kernel while the submitting
+thread blocks SIGINT is taken by another thread (Python then runs the handler
+in the main thread as usual), or waits the few milliseconds until the block
+ends.  The standard library's resource tracker unblocks SIGINT when it starts
+(Python 3.11 to 3.13), which would undo the block in the middle of a start,
+so it is started before the first block.  The resource trackers protect their
+own start the same way (bpo-33613).  One start stays outside the block: loky
+resizes a pool (after ``igogo.configure(workers=...)``) while it waits for
+the running calls, a wait that must stay interruptible, so workers added then
+have the short window before their initializer.
+
+Executors the user passes in are left as they are: their processes and their
+signal policy belong to whoever made them, and igogo could only reach a
+worker that happens to take a call.  Their workers get the kernel's
+interrupts when they share its process group: a ``ProcessPoolExecutor``
+created with ``initializer=signal.signal, initargs=(signal.SIGINT,
+signal.SIG_IGN)`` ignores them; a Dask ``LocalCluster`` started in the kernel
+loses its workers to an interrupt (start the cluster outside the kernel, or
+have its workers ignore SIGINT).  An item that a worker's interrupt killed
+fails with ``KeyboardInterrupt`` and a note that says where it came from.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import linecache
 import marshal
 import os
 import pickle
 import re
+import signal
 import sys
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Executor, Future
 from typing import Any, Final, NamedTuple
 
@@ -103,6 +155,17 @@ def _code_keeping_pickler(cloudpickle: Any) -> Any:
 
 
 # -- in the worker ---------------------------------------------------------------------
+
+
+def _ignore_interrupts() -> None:
+    """The default pool's worker initializer: the kernel's interrupts are not for workers.
+
+    SIGINT may arrive blocked (see the module's notes): set it to ignored first,
+    which discards one that is pending, then unblock it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class _Capture(io.TextIOBase):
@@ -306,14 +369,16 @@ class Pool:
         ex = self.executor()
         pid = os.getpid()
         try:
-            try:
+            if self._executor is not None:
                 return ex.submit(_call_in_worker, sent_fn, payload, pid)
+            try:
+                with _no_interrupts_while_starting_workers():  # loky starts workers here
+                    return ex.submit(_call_in_worker, sent_fn, payload, pid)
             except RuntimeError:
-                if self._executor is not None:
-                    raise
                 # A worker of the default pool died and loky has not replaced it yet.
                 fresh = _default_executor(fresh=True)
-                return fresh.submit(_call_in_worker, sent_fn, payload, pid)
+                with _no_interrupts_while_starting_workers():
+                    return fresh.submit(_call_in_worker, sent_fn, payload, pid)
         except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
             raise BrokenExecutorError(
                 f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
@@ -341,13 +406,60 @@ def _default_executor(fresh: bool = False) -> Executor:
         ) from None
     # Idle workers live 5 minutes (loky's default is 10 s): the next map in a notebook
     # usually comes later than that, and should not pay for new processes and imports.
+    # The initializer is a module-level function, the same object at every call, so loky
+    # keeps reusing the executor (it compares the arguments).
     if fresh:  # the one loky has is broken: a new one, now
         return get_reusable_executor(  # type: ignore[no-any-return]
-            max_workers=settings["workers"], timeout=300, kill_workers=True, reuse=False
+            max_workers=settings["workers"],
+            timeout=300,
+            kill_workers=True,
+            reuse=False,
+            initializer=_ignore_interrupts,
         )
     return get_reusable_executor(  # type: ignore[no-any-return]
-        max_workers=settings["workers"], timeout=300
+        max_workers=settings["workers"], timeout=300, initializer=_ignore_interrupts
     )
+
+
+_trackers_started = False
+
+
+@contextlib.contextmanager
+def _no_interrupts_while_starting_workers() -> Iterator[None]:
+    """Block SIGINT in this thread meanwhile: the workers it starts inherit the block.
+
+    Not around waits: a thread that blocks SIGINT cannot be interrupted out of
+    a blocking wait in C, so this covers only a submit, which starts workers
+    (fork and exec, a few milliseconds each) but does not wait for them.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: Jupyter does not signal a group
+        yield
+        return
+    global _trackers_started
+    if not _trackers_started:
+        _trackers_started = True
+        _start_resource_trackers()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_resource_trackers() -> None:
+    """Start the resource trackers loky uses, before SIGINT is blocked (see the module notes).
+
+    Starting one later, inside the block, unblocks SIGINT (the standard library's
+    up to Python 3.13).  loky starts both with its first worker anyway.
+    """
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(Exception):
+        resource_tracker.ensure_running()
+    with contextlib.suppress(Exception):
+        from loky.backend import resource_tracker as loky_tracker
+
+        loky_tracker.ensure_running()
 
 
 def decode(fut: Future[Any], fn: Callable[..., Any], n: int = 1) -> list[Outcome]:
@@ -382,6 +494,13 @@ def _decode_one(raw: tuple[Any, ...], fn: Callable[..., Any]) -> Outcome:
     if text and isinstance(obj, BaseException):
         obj.__cause__ = WorkerTraceback(_with_source(text))
         obj.add_note(f"(raised by {_name(fn)} in worker process {pid})")
+        if isinstance(obj, KeyboardInterrupt):
+            obj.add_note(
+                "The worker process got an interrupt (SIGINT). An executor's workers get "
+                "the kernel's interrupts when they share its process group; igogo's "
+                "default pool ignores them, and a ProcessPoolExecutor does when created "
+                "with initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)"
+            )
     return Outcome(None, obj, output, seconds, pid)
 
 
