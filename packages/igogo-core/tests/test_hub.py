@@ -261,7 +261,7 @@ def test_configure_reads_and_changes_the_tick_budget() -> None:
 @pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, True, "0.1"])
 def test_configure_rejects_a_bad_tick_budget(bad: object) -> None:
     before = SCHED.tick_budget
-    with pytest.raises(ValueError, match=r"tick_budget=.*positive number of seconds"):
+    with pytest.raises(ValueError, match=r"tick_budget=.*positive(, finite)? number of seconds"):
         igogo.configure(tick_budget=bad)
     assert SCHED.tick_budget == before
 

@@ -13,7 +13,7 @@ from ._errors import NotInJobError
 from ._hosts import Host, ensure_host
 from ._hub import SCHED
 from ._job import Job, _deadline_after, current_job
-from ._options import JobOptions
+from ._options import JobOptions, check_number
 from ._workers import configure_workers, settings
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "wait_all",
 ]
 
-_REAL = (int, float)  # a tuple: `int | float` would build a union on every call
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -45,6 +44,42 @@ def _start(
     fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], options: JobOptions
 ) -> Job[T]:
     return launch(Job(fn, args, kwargs, options))
+
+
+def check_job_function(fn: object, who: str, takes: str) -> None:
+    """Refuse what a job cannot run: a job's function is a plain (synchronous) callable.
+
+    A class is callable, but calling it makes an object, not a job's work; an
+    ``async def`` or generator function would only return an object that no
+    one awaits or iterates.
+    """
+    if not callable(fn):
+        raise TypeError(f"{who} {takes}; got {fn!r}, which is not callable")
+    import inspect  # costly to import, needed only when decorating
+
+    kind = (
+        "a class"
+        if inspect.isclass(fn)
+        else "an async def (coroutine) function"
+        if inspect.iscoroutinefunction(fn)
+        else "an async generator function"
+        if inspect.isasyncgenfunction(fn)
+        else "a generator function"
+        if inspect.isgeneratorfunction(fn)
+        else None
+    )
+    if kind is None:
+        return
+    hint = (
+        "use a function, or a method of the class, instead"
+        if kind == "a class"
+        else "call igogo.yielder() or igogo.sleep() inside them to let others run "
+        "(await coroutines with asyncio instead)"
+    )
+    raise TypeError(
+        f"{who} cannot run {getattr(fn, '__qualname__', fn)!r}: it is {kind}. "
+        f"Jobs run plain functions; {hint}"
+    )
 
 
 def launch(job: Job[T]) -> Job[T]:
@@ -62,25 +97,7 @@ class JobFunction(Generic[P, T]):
     """A function decorated with :func:`job`: calling it starts a :class:`Job`."""
 
     def __init__(self, fn: Callable[P, T], options: JobOptions) -> None:
-        if not callable(fn):
-            raise TypeError(f"igogo.job decorates functions; got {fn!r}, which is not callable")
-        import inspect  # costly to import, needed only when decorating
-
-        kind = (
-            "an async def (coroutine) function"
-            if inspect.iscoroutinefunction(fn)
-            else "an async generator function"
-            if inspect.isasyncgenfunction(fn)
-            else "a generator function"
-            if inspect.isgeneratorfunction(fn)
-            else None
-        )
-        if kind is not None:
-            raise TypeError(
-                f"igogo.job cannot run {getattr(fn, '__qualname__', fn)!r}: it is {kind}. "
-                "Jobs run plain functions; call igogo.yielder() or igogo.sleep() inside "
-                "them to let others run (await coroutines with asyncio instead)"
-            )
+        check_job_function(fn, "igogo.job", "decorates functions")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.options = options
@@ -145,8 +162,8 @@ def sleep(seconds: float) -> None:
     In a job this parks the job; in regular code it runs the jobs for that long
     (or simply sleeps when there is none).
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, _REAL) or not seconds >= 0:
-        raise ValueError(f"sleep({seconds!r}): seconds must be a number >= 0")
+    if not ((type(seconds) is float or type(seconds) is int) and seconds >= 0):
+        check_number("seconds", seconds, unit="seconds")  # the test above: a shortcut only
     me = current_job()
     if me is None:
         if SCHED.live and SCHED.on_owner_thread():
@@ -199,13 +216,27 @@ def stop_latest() -> Job[Any] | None:
     return live[-1]
 
 
-def stop_by_cell_id(cell_id: object) -> int:
-    """Stop the unfinished jobs started from ``cell_id`` (their ``origin``); returns how many."""
+def stop_by_cell_id(cell_id: int) -> int:
+    """Stop the unfinished jobs started from cell ``cell_id`` (their ``origin``); returns how many.
+
+    Cell numbers are the ``n`` of ``In [n]``.  Jobs started outside a notebook
+    cell (scripts) have no origin: stop those with :func:`stop_all` or ``job.stop()``.
+    """
+    if isinstance(cell_id, bool) or not isinstance(cell_id, int):
+        raise TypeError(
+            f"igogo.stop_by_cell_id({cell_id!r}): a cell number is an int, the n of In [n]; "
+            "stop jobs by name with %igogo stop <name>, or use job.stop() or igogo.stop_all()"
+        )
+    if cell_id < 0:
+        raise ValueError(
+            f"igogo.stop_by_cell_id({cell_id!r}): a cell number is an int >= 0, the n of In [n]"
+        )
     return sum(j.stop() for j in _live() if j.origin == cell_id)
 
 
 def wait(*jobs: Job[Any], timeout: float | None = None) -> bool:
     """Wait until all ``jobs`` end; returns False if ``timeout`` passed first."""
+    check_number("timeout", timeout, unit="seconds", none="")
     deadline = _deadline_after(timeout)
     for j in jobs:
         if not isinstance(j, Job):
@@ -218,6 +249,7 @@ def wait(*jobs: Job[Any], timeout: float | None = None) -> bool:
 
 def wait_all(timeout: float | None = None) -> bool:
     """Wait until every job (but the caller) has ended, including jobs started meanwhile."""
+    check_number("timeout", timeout, unit="seconds", none="")
     deadline = _deadline_after(timeout)
     me = current_job()
     if me is None:
@@ -237,13 +269,14 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """
     if current_job() is not None:
         raise RuntimeError(
-            "igogo.run() drives the jobs from a script and cannot run in a job; "
-            "call the job function directly to start a job from a job"
+            f"igogo.run({getattr(fn, '__qualname__', fn)!r}) cannot run in a job: it drives "
+            "the jobs from a script; call the job function directly to start a job from a job"
         )
     main: Job[T]
     if isinstance(fn, JobFunction):  # a decorated function: its job's result, not the Job
         main = fn(*args, **kwargs)
     else:
+        check_job_function(fn, "igogo.run()", "runs a function")
         main = _start(fn, args, kwargs, JobOptions())
     guard = SCHED.interrupts
     before, guard.stop_all = guard.stop_all, True  # one Ctrl-C stops everything
@@ -308,13 +341,10 @@ def configure(*, tick_budget: float | None = None, workers: int | None = _UNSET)
     running is resized at its next use.
     """
     if tick_budget is not None:
-        if (
-            isinstance(tick_budget, bool)
-            or not isinstance(tick_budget, int | float)
-            or not math.isfinite(tick_budget)
-            or tick_budget <= 0
-        ):
-            raise ValueError(f"tick_budget={tick_budget!r}: must be a positive number of seconds")
+        check_number("tick_budget", tick_budget, above=True, finite=True, unit="seconds")
+    if workers is not _UNSET:
+        check_number("workers", workers, minimum=1, whole=True, none="one per CPU")
+    if tick_budget is not None:  # set nothing unless every setting is valid
         SCHED.tick_budget = float(tick_budget)
     if workers is not _UNSET:
         configure_workers(workers)

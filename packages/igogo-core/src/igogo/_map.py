@@ -33,7 +33,7 @@ from ._errors import BrokenExecutorError, IgogoError, MapError, WorkerDiedError,
 from ._hosts import progress_bar
 from ._hub import SCHED, yielder
 from ._job import Job
-from ._options import JobOptions
+from ._options import JobOptions, check_flag, check_number
 from ._errors import error_text
 from ._status import ItemStatus, MapStatus, short_repr
 from ._workers import Outcome, Pool, decode, replay
@@ -412,21 +412,16 @@ def map(
         ) from None
     if not values:
         raise ValueError(
-            "igogo.map(fn, iterable): the iterable is empty, so there is nothing to run"
+            f"igogo.map(fn, iterable): the iterable is empty (iterable={short_repr(iterable)}), "
+            "so there is nothing to run; give at least one item (submit() adds more to a "
+            "running map)"
         )
-    if max_in_flight is not None and (
-        isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
-    ):
-        raise ValueError(f"max_in_flight={max_in_flight!r}: must be a whole number >= 1, or None")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries={retries!r}: must be a whole number >= 0")
-    if chunksize is not None and (
-        isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1
-    ):
-        raise ValueError(f"chunksize={chunksize!r}: must be a whole number >= 1, or None (auto)")
-    for flag, value in (("return_exceptions", return_exceptions), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise ValueError(f"{flag}={value!r}: must be True or False")
+    check_number("max_in_flight", max_in_flight, minimum=1, whole=True, none="")
+    check_number("retries", retries, whole=True)
+    check_number("chunksize", chunksize, minimum=1, whole=True, none="auto")
+    check_flag("return_exceptions", return_exceptions)
+    check_flag("progress", progress)
+    JobOptions(name=name)  # a bad name is refused before the default pool starts
     pool = Pool(executor)
     items = [_Item(i, v) for i, v in enumerate(values)]
     job = MapJob(

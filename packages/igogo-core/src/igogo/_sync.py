@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._hub import SCHED
 from ._job import _deadline_after, current_job
+from ._options import check_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,7 +28,12 @@ T = TypeVar("T")
 
 
 def _wait_until(ready: Callable[[], bool], waiters: list[Job[Any]], timeout: float | None) -> bool:
-    """Wait until ``ready()``; returns False if ``timeout`` passed first."""
+    """Wait until ``ready()``; returns False if ``timeout`` passed first.
+
+    ``timeout`` is checked first, also when there is nothing to wait for, as
+    :class:`queue.Queue` does: a negative one is a :class:`ValueError`.
+    """
+    check_number("timeout", timeout, unit="seconds", none="")
     if ready():
         return True
     deadline = _deadline_after(timeout)
@@ -95,8 +101,7 @@ class Queue(Generic[T]):
     """
 
     def __init__(self, maxsize: int = 0) -> None:
-        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0:
-            raise ValueError(f"maxsize={maxsize!r}: must be an integer >= 0 (0 = unbounded)")
+        check_number("maxsize", maxsize, whole=True, form="must be an integer >= 0 (0 = unbounded)")
         self.maxsize = maxsize
         self._items: deque[T] = deque()
         self._getters: list[Job[Any]] = []
