@@ -296,3 +296,39 @@ def test_a_figure_that_cannot_be_drawn_is_reported_and_the_job_goes_on(
     assert "igogo-mpl: could not draw" in kernel.stdout(cell, "stderr")
     one_display(images(kernel, cell))  # drawn once it could be
     assert kernel.eval("igogo_mpl.plugin in __import__('igogo._hub')._hub.SCHED.hooks.hooks")
+
+
+def test_a_job_drawing_on_the_cells_figure_leaves_it_to_the_cell(kernel: KernelDriver) -> None:
+    """Whoever made a figure owns it: the job draws on it, the cell shows it, once."""
+    cell = kernel.run(
+        "fig, ax = plt.subplots()\n"
+        "igogo.job(lambda: (plt.sca(ax), plt.plot([1, 0])))()\n"
+        "igogo.wait_all(30)\n"
+        "owned = (fig.number, plt.get_fignums(), len(ax.lines))"
+    )
+    assert kernel.eval("owned") == (1, [1], 1)
+    # The cell's inline display, and no display of the job's own.
+    assert [(kind, did) for kind, did, _ in images(kernel, cell)] == [("display_data", None)]
+    assert kernel.eval("plt.get_fignums()") == []  # closed by the cell's inline backend
+
+
+def test_a_cell_making_a_jobs_figure_current_leaves_it_to_the_job(kernel: KernelDriver) -> None:
+    """The job's end closes its figure also in the cell's pyplot: no cell draws on it later."""
+    job = kernel.run(
+        "made = []\n"
+        "@igogo.job\n"
+        "def maker():\n"
+        "    made.append(plt.figure())\n"
+        "    plt.plot([1, 2])\n"
+        "    igogo.sleep(0.3)\n"
+        "    plt.plot([2, 1])\n"
+        "jm = maker()"
+    )
+    kernel.wait_until(lambda: kernel.eval("bool(made)"), timeout=10)
+    kernel.run("plt.figure(made[0])  # current here too, nothing drawn")
+    kernel.run("jm.wait(30)")
+    assert kernel.eval("plt.get_fignums()") == []
+    later = kernel.run("plt.plot([3, 3])\nlater = (plt.gcf() is made[0], plt.get_fignums())")
+    assert kernel.eval("later") == (False, [1])
+    assert [(kind, did) for kind, did, _ in images(kernel, later)] == [("display_data", None)]
+    one_display(images(kernel, job))

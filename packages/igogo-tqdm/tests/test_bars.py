@@ -367,7 +367,7 @@ def test_positions_of_bars_outside_jobs_are_tqdms_own() -> None:
 
 
 def _bars_of(job: igogo.Job[Any]) -> list[Any]:
-    state = job.host_data["igogo_tqdm"]
+    state = job.host_data[_bars.PLUGIN_KEY]  # bars made through the plugin's wrappers
     return [b for b in (r() for r in state.bars.values()) if b is not None]
 
 

@@ -88,3 +88,32 @@ def test_with_the_plugin_active_a_step_is_one_switch_point_not_two() -> None:
         return names
 
     assert layers().result() == ["_yielding", "__iter__"]
+
+
+def test_an_explicit_bar_made_while_the_plugin_was_active_keeps_its_handling() -> None:
+    """Deactivating the plugin takes the plugin's handling away, not the explicit class's."""
+    stream = io.StringIO()
+    bars: list[Any] = []
+    go = igogo.Event()
+
+    @igogo.job(name="explicit")
+    def work() -> None:
+        bars.append(igogo_tqdm.tqdm(total=100, file=stream))  # plugin active: its wrappers run
+        go.wait()
+        for _ in range(10):
+            bars[0].update()
+            igogo.sleep(0.001)
+        igogo.sleep(10)
+
+    job = work()
+    igogo.sleep(0.01)
+    igogo_tqdm.plugin.deactivate()
+    try:
+        go.set()
+        igogo.sleep(0.05)
+        job.stop()
+        job.wait(5)
+    finally:
+        igogo_tqdm.plugin.activate()
+    assert bars[0].disable and bars[0].n == 10
+    assert "igogo: job 'explicit' stopped" in stream.getvalue()

@@ -15,6 +15,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -296,3 +297,91 @@ def test_a_finished_maps_text_bar_gets_no_note(capsys: pytest.CaptureFixture[str
         m = igogo.map(double, range(3), executor=pool, return_exceptions=True)
         assert m.results(10) == [0, 2, 4]
     assert "igogo: job" not in capsys.readouterr().err
+
+
+# -- deactivation detaches everything -----------------------------------------------------------
+
+PACKAGE_DIR = str(Path(igogo_tqdm.__file__).resolve().parent)
+
+
+def plugin_calls(during: Callable[[], object]) -> list[str]:
+    """The functions of igogo_tqdm that ran during ``during()`` (jobs included)."""
+    seen: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+            seen.append(frame.f_code.co_qualname)
+
+    # The jobs' greenlets run on this thread: sys.setprofile follows them.
+    sys.setprofile(profile)
+    try:
+        during()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+@pytest.mark.parametrize("outcome", ["stopped", "failed"])
+def test_a_job_with_bars_gets_nothing_of_the_plugin_once_it_is_deactivated(outcome: str) -> None:
+    stream = io.StringIO()
+    go = igogo.Event()
+    bars: list[Any] = []
+
+    @igogo.job(name="early")
+    def work() -> Any:
+        bar = tqdm(total=10, file=stream)  # made while the plugin is active: the job's
+        bars.append(bar)
+        bar.update(3)
+        for _ in tqdm(range(3), file=stream):
+            pass
+        go.wait()
+        if outcome == "failed":
+            raise ValueError("after deactivation")
+        igogo.sleep(10)
+
+    job = work()
+    igogo.sleep(0.01)
+    assert job.state == "waiting"
+    (bar,) = bars
+    igogo_tqdm.plugin.deactivate()
+    try:
+
+        def end() -> None:
+            go.set()
+            if outcome == "stopped":
+                igogo.sleep(0.01)
+                job.stop()
+            job.wait(5)
+
+        assert plugin_calls(end) == []
+        assert job.state == outcome
+        # Left as tqdm leaves a bar its code did not close: open, no note below it.
+        assert not bar.disable and bar.n == 3
+        assert "igogo:" not in stream.getvalue()
+        bar.close()
+    finally:
+        igogo_tqdm.plugin.activate()
+
+
+def test_a_loop_running_when_the_plugin_is_deactivated_stops_yielding(
+    spinner: list[int],
+) -> None:
+    turns: list[int] = []
+
+    @igogo.job
+    def loop() -> None:
+        for i in tqdm(range(2000), file=io.StringIO(), mininterval=0):
+            if i == 1000:
+                igogo_tqdm.plugin.deactivate()  # from the job itself, mid-loop
+                turns.append(spinner[0])
+            if i % 100 == 0:
+                time.sleep(0.002)  # so that each time slice ends within the loop
+        turns.append(spinner[0])
+
+    try:
+        loop().result(timeout=30)
+    finally:
+        igogo_tqdm.plugin.activate()
+    before, after = turns
+    assert before > 0  # while active, the loop shared the time
+    assert after == before  # once deactivated, tqdm's own loop: no switch point

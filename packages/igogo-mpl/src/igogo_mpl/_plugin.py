@@ -18,6 +18,17 @@ once more in its final state when the job ends, after which the job's figures
 are closed.  ``igogo.display(fig)`` in a job renders ``fig`` into that same
 display at once.  Without a display host (scripts) nothing is rendered, and a
 finished job's figures join regular code's pyplot, open, to be saved.
+
+**Ownership.**  Whoever made a figure owns it: the party whose pyplot was
+installed when pyplot registered it.  Another party can still make it current
+(``plt.figure(fig)``, ``plt.sca(ax)``): pyplot then lists it in that party's
+registry too, under its own number, and that party draws on it.  Such a
+borrowed figure is never the borrower's: a job does not show it in its cell,
+close it or hand it over when it ends, and a figure its owner has closed leaves
+the borrower's pyplot too.  The owner is written on the figure's manager
+(:data:`OWNER`: a job's id, or 0 for regular code) the first time a job's step
+ends with the manager in its registry; regular code's figures carry no mark
+until a job borrows one.
 """
 
 from __future__ import annotations
@@ -43,6 +54,10 @@ logger = logging.getLogger("igogo")
 _GCF_MODULE = "matplotlib._pylab_helpers"
 KEY = "igogo_mpl"
 """Where a job's figures are kept: ``job.host_data[KEY]``."""
+OWNER = "_igogo_mpl_owner"
+"""The attribute of a figure manager that names its owner: a job's id, or :data:`REGULAR`."""
+REGULAR = 0
+"""The owner mark of regular code's figures (job ids start at 1)."""
 _clock = time.monotonic
 _ids = itertools.count(1)
 
@@ -87,10 +102,12 @@ class View:
 class JobFigures:
     """A job's pyplot (its ``Gcf.figs``) and the displays of its figures."""
 
-    __slots__ = ("figs", "placeholder", "timer", "views")
+    __slots__ = ("borrowed", "figs", "placeholder", "timer", "views")
 
     def __init__(self) -> None:
         self.figs: OrderedDict[Any, Any] = OrderedDict()
+        self.borrowed = 0
+        """How many of ``figs`` other parties own (as last counted when the job stopped)."""
         self.views: dict[Any, View] = {}
         self.timer: Any = None
         self.placeholder: str | None = None
@@ -179,14 +196,15 @@ class MplPlugin:
             self._swapped = False
             job_figs, gcf.figs = gcf.figs, self._outer_figs
             self._outer_figs = None
-            self._merge(gcf, job_figs)
+            me = igogo.current_job()
+            self._merge(gcf, job_figs, me.id if me is not None else REGULAR)
             self._restore_draw_flags()
         for job in list(SCHED.live.values()):
             state = job.host_data.pop(KEY, None)
             if state is not None:
                 if state.timer is not None:
                     state.timer.cancel()
-                self._merge(gcf, state.figs)
+                self._merge(gcf, state.figs, job.id)
 
     # -- finding matplotlib, cheaply ---------------------------------------------------------
 
@@ -217,6 +235,8 @@ class MplPlugin:
             if gcf is None:  # no pyplot yet: nothing to isolate
                 return
         state = job.host_data.get(KEY) or _figures_of(job)
+        if state.borrowed:
+            _forget_closed(job, state, gcf.figs)
         self._outer_figs = gcf.figs
         gcf.figs = state.figs
         self._swapped = True
@@ -238,6 +258,8 @@ class MplPlugin:
             state.figs = gcf.figs
             gcf.figs = self._outer_figs
             self._outer_figs = None
+            if state.figs:
+                _claim(job, state, gcf.figs)
         else:
             if self._gcf is not None:
                 return  # pyplot was there, yet nothing was swapped: a hook added mid-step
@@ -248,6 +270,7 @@ class MplPlugin:
             state = _figures_of(job)
             state.figs = gcf.figs
             gcf.figs = OrderedDict()
+            _claim(job, state, gcf.figs)
         showed = False
         if self._show is not None or self._find_show() is not None:
             showed = self._restore_draw_flags()
@@ -317,7 +340,7 @@ class MplPlugin:
                 # Scripts: the figures stay open, for regular code to save.
                 gcf = self._find_gcf()
                 if gcf is not None:
-                    self._merge(gcf, state.figs)
+                    self._merge(gcf, state.figs, job.id)
                 return
             if getattr(host, "headless", False):
                 self._write_headless(host, job, state)
@@ -327,7 +350,7 @@ class MplPlugin:
             _log_failure(job)
         finally:
             if host is not None:
-                _close(state.figs)
+                self._close_own(job.id, state.figs)
             state.figs = OrderedDict()
             state.views.clear()
 
@@ -343,9 +366,10 @@ class MplPlugin:
         auto = job.options.auto_display_figures
         views = state.views
         if auto:
+            me = job.id
             for m in state.figs.values():
                 fig = m.canvas.figure
-                if fig not in views:
+                if fig not in views and getattr(m, OWNER, me) == me:  # not a borrowed one
                     views[fig] = View(job)
         now = _clock()
         due = math.inf
@@ -419,7 +443,8 @@ class MplPlugin:
         auto = job.options.auto_display_figures
         figs = [v for v in state.views if state.views[v].explicit]
         if auto:
-            figs += [m.canvas.figure for m in state.figs.values()]
+            me = job.id
+            figs += [m.canvas.figure for m in state.figs.values() if getattr(m, OWNER, me) == me]
         figs = [f for f in dict.fromkeys(figs) if not _shows_itself(f)]
         if not figs:
             return
@@ -447,19 +472,38 @@ class MplPlugin:
 
     # -- scripts -----------------------------------------------------------------------
 
-    @staticmethod
-    def _merge(gcf: Any, figs: OrderedDict[Any, Any]) -> None:
-        """Add a job's figures to regular code's pyplot, its current figure staying current.
+    def _regular_figs(self, gcf: Any) -> OrderedDict[Any, Any]:
+        """Regular code's pyplot registry, also while a job's is installed."""
+        figs: OrderedDict[Any, Any] = self._outer_figs if self._swapped else gcf.figs
+        return figs
 
-        Numbers are per party, so a job's figure whose number regular code already
-        uses gets the next free one.
+    def _merge(self, gcf: Any, figs: OrderedDict[Any, Any], owner: int) -> None:
+        """Hand the figures ``owner`` made to regular code, its current figure staying current.
+
+        ``figs`` is the registry of the job ``owner``.  Figures it only borrowed
+        stay their owners'; one that regular code has made current already is in
+        its registry and keeps its place and number.  Numbers are per party, so a
+        job's figure whose number regular code uses for another figure gets the
+        next free one.  Regular code owns the figures from now on.
         """
         if not figs:
             return
-        outer = gcf.figs
+        outer = self._regular_figs(gcf)
+        own = [
+            m
+            for m in figs.values()
+            if getattr(m, OWNER, owner) == owner and outer.get(m.num) is not m
+        ]
+        for m in figs.values():
+            if getattr(m, OWNER, owner) == owner:
+                setattr(m, OWNER, REGULAR)
+        figs.clear()
+        if not own:
+            return
         merged: OrderedDict[Any, Any] = OrderedDict()
-        top = max((n for n in (*outer, *figs) if isinstance(n, int)), default=0)
-        for num, manager in figs.items():
+        top = max((n for n in (*outer, *(m.num for m in own)) if isinstance(n, int)), default=0)
+        for manager in own:
+            num = manager.num
             if num in outer or num in merged:
                 top += 1
                 num = manager.num = top
@@ -468,17 +512,76 @@ class MplPlugin:
         merged.update(outer)
         outer.clear()
         outer.update(merged)
+
+    def _close_own(self, owner: int, figs: OrderedDict[Any, Any]) -> None:
+        """Close the figures job ``owner`` made, as ``plt.close`` does, everywhere they are listed.
+
+        ``figs`` is the job's registry, not installed.  Its borrowed figures are
+        left to their owners.  A figure of the job that regular code has made
+        current leaves regular code's registry too; other jobs' registries drop
+        it when they next run (:func:`_forget_closed`).
+        """
+        gcf = self._find_gcf()
+        outer = self._regular_figs(gcf) if gcf is not None else OrderedDict()
+        for manager in list(figs.values()):
+            if getattr(manager, OWNER, owner) != owner:
+                continue
+            num = manager.num
+            if outer.get(num) is manager:
+                del outer[num]
+            cid = getattr(manager, "_cidgcf", None)
+            if cid is not None:
+                manager.canvas.mpl_disconnect(cid)
+            manager.destroy()
         figs.clear()
 
 
-def _close(figs: OrderedDict[Any, Any]) -> None:
-    """Close figures as ``plt.close`` does, in a pyplot that is not installed."""
-    for manager in list(figs.values()):
-        cid = getattr(manager, "_cidgcf", None)
-        if cid is not None:
-            manager.canvas.mpl_disconnect(cid)
-        manager.destroy()
-    figs.clear()
+def _open_for(manager: Any, owner: int, outer: OrderedDict[Any, Any]) -> bool:
+    """Whether ``manager`` is open in the pyplot of its owner (``outer``: regular code's)."""
+    if owner == REGULAR:
+        return outer.get(manager.num) is manager
+    job = SCHED.live.get(owner)
+    state: JobFigures | None = None if job is None else job.host_data.get(KEY)
+    return state is not None and state.figs.get(manager.num) is manager
+
+
+def _claim(job: Job[Any], state: JobFigures, outer: OrderedDict[Any, Any]) -> None:
+    """After a step of ``job``: mark the figures it made as its own; count the borrowed ones.
+
+    A figure in the job's registry without a mark is regular code's if regular
+    code has it open, else the job made it in this step.  A marked figure of
+    another party is borrowed while that party has it open; one its owner had
+    closed before the job made it current is the job's now (``plt.figure(fig)``
+    reopens a closed figure, as in plain pyplot).
+    """
+    me = job.id
+    borrowed = 0
+    for manager in state.figs.values():
+        owner = getattr(manager, OWNER, None)
+        if owner == me:
+            continue
+        if owner is None:
+            owner = REGULAR
+        if _open_for(manager, owner, outer):
+            borrowed += 1
+            setattr(manager, OWNER, owner)
+        else:
+            setattr(manager, OWNER, me)
+    state.borrowed = borrowed
+
+
+def _forget_closed(job: Job[Any], state: JobFigures, outer: OrderedDict[Any, Any]) -> None:
+    """Before a step of ``job``: drop the borrowed figures their owners have closed meanwhile."""
+    me = job.id
+    figs = state.figs
+    gone = [
+        num
+        for num, m in figs.items()
+        if (owner := getattr(m, OWNER, me)) != me and not _open_for(m, owner, outer)
+    ]
+    for num in gone:
+        del figs[num]
+    state.borrowed -= len(gone)
 
 
 def bundle(fig: Any) -> tuple[dict[str, Any], dict[str, Any]]:

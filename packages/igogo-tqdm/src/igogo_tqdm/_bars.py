@@ -19,6 +19,16 @@ as ``bar._igogo_job``).  Then:
 Bars created outside jobs are left alone: none of this touches them.  The
 functions here are called by the plugin's wrappers around ``tqdm.std.tqdm``
 (see :mod:`igogo_tqdm._plugin`) and by the explicit :class:`igogo_tqdm.tqdm`.
+
+**Who handles a bar: a session.**  A bar is adopted through a :class:`Session`.
+Bars of the explicit class belong to :data:`EXPLICIT`, which never ends: their
+job's end is handled by a done callback, whatever the plugin does.  Every other
+bar was adopted by the plugin's wrappers, in the session of the plugin's current
+activation; that session hands the job's end to the plugin (its ``job_finished``
+hook), keeps its state under its own key, and ends when the plugin is
+deactivated.  A deactivated plugin thus leaves nothing behind that runs: its
+hook is gone, its jobs' state is dropped, and a loop over one of its bars that
+is still running stops yielding.
 """
 
 from __future__ import annotations
@@ -32,12 +42,28 @@ from typing import Any
 import igogo
 from igogo import current_job, yielder
 
-__all__ = ["ATTR", "after_update", "free_pos", "init", "iterate", "owner"]
+__all__ = [
+    "ATTR",
+    "EXPLICIT",
+    "PLUGIN_KEY",
+    "JobBars",
+    "Session",
+    "after_update",
+    "close_abnormal",
+    "ended",
+    "free_pos",
+    "init",
+    "iterate",
+    "owner",
+]
 
 ATTR = "_igogo_job"
 """The bar attribute holding the job that owns the bar."""
 _NAMED = "_igogo_named"
+_SESSION = "_igogo_session"
 _KEY = "igogo_tqdm"
+PLUGIN_KEY = "igogo_tqdm.plugin"
+"""Where the plugin keeps a job's bars (``job.host_data``), apart from the explicit class's."""
 _ABNORMAL = ("stopped", "failed", "timed out")
 logger = logging.getLogger("igogo")
 
@@ -45,13 +71,31 @@ patched = False
 """Whether the plugin's wrappers are installed on ``tqdm.std.tqdm`` (then they do the work)."""
 
 
+class Session:
+    """Who adopted a bar: one activation of the plugin, or the explicit class (:data:`EXPLICIT`).
+
+    ``key`` is where the session keeps a job's bars in ``job.host_data``;
+    ``watch(job)`` is called once per job, with its first bar, to have the job's
+    end handled.  While ``on`` is False the session's bars no longer yield.
+    """
+
+    __slots__ = ("key", "on", "watch")
+
+    def __init__(self, key: str, watch: Callable[[igogo.Job[Any]], object]) -> None:
+        self.key = key
+        self.watch = watch
+        self.on = True
+
+
 class JobBars:
     """A job's bars (weakly: a finished loop's bar is freed as usual), and where to add notes."""
 
-    __slots__ = ("bars", "streams")
+    __slots__ = ("bars", "maps", "streams")
 
     def __init__(self) -> None:
         self.bars: dict[int, weakref.ref[Any]] = {}
+        self.maps: list[Any] = []
+        """The bars of :func:`igogo.map` the plugin made in this job (see ``progress_bar``)."""
         self.streams: list[Any] = []
         """Outputs of the job's text bars left unfinished: a loop left early, a bar left open."""
 
@@ -80,8 +124,17 @@ def owner(bar: Any) -> igogo.Job[Any] | None:
 # -- creation ----------------------------------------------------------------------------------
 
 
-def init(bar: Any, init_bar: Callable[..., None], args: tuple[Any, ...], kwargs: Any) -> None:
-    """Run ``init_bar(*args, **kwargs)`` (tqdm's ``__init__``); claim the bar in a job."""
+def init(
+    bar: Any,
+    init_bar: Callable[..., None],
+    args: tuple[Any, ...],
+    kwargs: Any,
+    session: Session | None = None,
+) -> None:
+    """Run ``init_bar(*args, **kwargs)`` (tqdm's ``__init__``); claim the bar in a job.
+
+    ``session``: who adopts it (default :data:`EXPLICIT`).
+    """
     if ATTR in bar.__dict__:  # claimed by an outer __init__ (the explicit class)
         init_bar(*args, **kwargs)
         return
@@ -90,15 +143,23 @@ def init(bar: Any, init_bar: Callable[..., None], args: tuple[Any, ...], kwargs:
         init_bar(*args, **kwargs)
         return
     bar.__dict__[ATTR] = job  # before tqdm's __init__: positions are counted per output
+    if session is not None and session is not EXPLICIT:
+        bar.__dict__[_SESSION] = session
     init_bar(*args, **kwargs)
-    adopt(bar, job)
+    adopt(bar, job, session or EXPLICIT)
 
 
-def adopt(bar: Any, job: igogo.Job[Any]) -> None:
-    state: JobBars | None = job.host_data.get(_KEY)
+def state_of(job: igogo.Job[Any], session: Session) -> JobBars:
+    """The bars ``session`` adopted in ``job``; the first makes the session watch the job."""
+    state: JobBars | None = job.host_data.get(session.key)
     if state is None:
-        state = job.host_data[_KEY] = JobBars()
-        job.add_done_callback(_job_ended)
+        state = job.host_data[session.key] = JobBars()
+        session.watch(job)
+    return state
+
+
+def adopt(bar: Any, job: igogo.Job[Any], session: Session) -> None:
+    state = state_of(job, session)
     state.add(bar)
     if not getattr(bar, "disable", True) and not getattr(bar, "gui", True):
         _name_if_shared(bar, job, output_of(bar))
@@ -162,23 +223,24 @@ def iterate(bar: Any, it: Iterator[Any]) -> Iterator[Any]:
     job = bar.__dict__.get(ATTR)
     if job is None or current_job() is None:
         return it
-    return _yielding(it, bar, job)
+    return _yielding(it, bar, job, bar.__dict__.get(_SESSION, EXPLICIT))
 
 
-def _yielding(it: Iterator[Any], bar: Any, job: igogo.Job[Any]) -> Iterator[Any]:
+def _yielding(it: Iterator[Any], bar: Any, job: igogo.Job[Any], session: Session) -> Iterator[Any]:
     y = yielder
     complete = False
     try:
         for item in it:
             yield item
-            y()
+            if session.on:  # a loop running on past its plugin's deactivation: tqdm's own
+                y()
         complete = True
     finally:
         close = getattr(it, "close", None)  # tqdm's generator: closes the bar as tqdm would
         if close is not None:
             close()
-        if not complete:  # left by an exception, a stop, a break
-            state: JobBars | None = job.host_data.get(_KEY)
+        if not complete and session.on:  # left by an exception, a stop, a break
+            state: JobBars | None = job.host_data.get(session.key)
             if state is not None:
                 state.unfinished(bar)
 
@@ -192,15 +254,24 @@ def after_update(bar: Any) -> None:
 # -- the end of the job ------------------------------------------------------------------------
 
 
-def _job_ended(job: igogo.Job[Any]) -> None:
-    """Done callback: a stopped or failed job's open bars are closed, visibly stopped."""
-    state: JobBars | None = job.host_data.get(_KEY)
+def ended(job: igogo.Job[Any], state: JobBars | None) -> None:
+    """``job`` has ended: if it was stopped or failed, its open bars are closed, visibly."""
     if state is None or job.state not in _ABNORMAL:
         return  # a finished job's bars stay as tqdm leaves them
-    job.run_in_context(_close_abnormal, job, state)
+    job.run_in_context(close_abnormal, job, state)
 
 
-def _close_abnormal(job: igogo.Job[Any], state: JobBars) -> None:
+def _job_ended(job: igogo.Job[Any]) -> None:
+    """Done callback of a job with bars of the explicit class."""
+    ended(job, job.host_data.get(_KEY))
+
+
+EXPLICIT = Session(_KEY, lambda job: job.add_done_callback(_job_ended))
+"""The session of the explicit class's bars: it never ends, their job's end is its own."""
+
+
+def close_abnormal(job: igogo.Job[Any], state: JobBars) -> None:
+    """A stopped or failed job's open bars closed, visibly stopped (in the job's context)."""
     for bar in state.open_bars():
         try:
             if hasattr(bar, "container"):  # tqdm.notebook: red, and kept in view

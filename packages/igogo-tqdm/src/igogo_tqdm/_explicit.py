@@ -25,6 +25,8 @@ class tqdm(_auto_tqdm):  # the name users import
     (:func:`igogo.yielder`); see :mod:`igogo_tqdm`.
     """
 
+    _igogo_explicit = True  # its bars keep this class's job handling, plugin or not
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if _bars.patched:
             super().__init__(*args, **kwargs)

@@ -13,7 +13,15 @@ Activation wraps four methods of ``tqdm.std.tqdm``, the base class of
 
 Each wrapper first looks at the bar: a bar that belongs to no job goes straight
 to tqdm's own method, so outside jobs tqdm behaves as it always does.
-Deactivation puts the four original class attributes back, the very objects.
+
+The end of a job that made bars through the wrappers is the plugin's business:
+it is an igogo hook (``job_finished`` only, so it costs nothing per switch),
+registered with the first such bar of a job.  Deactivation undoes everything:
+the four original class attributes go back, the very objects; the hook is
+removed; the plugin forgets the bars of jobs still running, and loops over them
+stop yielding (their :class:`~igogo_tqdm._bars.Session` ends).  From then on no
+code of the plugin runs, also when those jobs end.  Bars of the explicit class
+(:class:`igogo_tqdm.tqdm`) keep their own handling, which needs no plugin.
 
 If tqdm has not been imported yet, activation imports nothing: it waits for
 ``tqdm.std`` to be imported (a finder at the front of ``sys.meta_path``, removed
@@ -31,7 +39,9 @@ import sys
 import types
 from typing import Any
 
+import igogo
 from igogo import current_job, yielder
+from igogo._hub import SCHED
 from igogo._imports import ImportWatch
 
 from . import _bars
@@ -42,7 +52,7 @@ WRAPPED = ("__init__", "__iter__", "update", "_get_free_pos")
 """The attributes of ``tqdm.std.tqdm`` the plugin replaces while it is active."""
 
 
-def _wrappers(cls: type, saved: dict[str, Any]) -> dict[str, Any]:
+def _wrappers(cls: type, saved: dict[str, Any], session: _bars.Session) -> dict[str, Any]:
     # What the class attribute gives (tqdm's __init__ is a partialmethod): the
     # wrappers carry its name, docstring and signature.
     as_found = {name: getattr(cls, name) for name in ("__init__", "_get_free_pos")}
@@ -54,9 +64,13 @@ def _wrappers(cls: type, saved: dict[str, Any]) -> dict[str, Any]:
 
     bind_init = orig_init.__get__  # tqdm's __init__ is a functools.partialmethod (envwrap)
 
+    explicit = _bars.EXPLICIT
+
     @functools.wraps(as_found["__init__"])
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        init(self, bind_init(self, type(self)), args, kwargs)
+        # The explicit class's bars stay its own, also while the plugin is active.
+        own = explicit if getattr(self, "_igogo_explicit", False) else session
+        init(self, bind_init(self, type(self)), args, kwargs, own)
 
     @functools.wraps(orig_iter)
     def __iter__(self: Any) -> Any:
@@ -96,6 +110,7 @@ class TqdmPlugin:
         self._cls: type | None = None
         self._saved: dict[str, Any] = {}
         self._watch: ImportWatch | None = None
+        self._session: _bars.Session | None = None
 
     def activate(self) -> None:
         if self.active:
@@ -120,6 +135,29 @@ class TqdmPlugin:
             self._cls = None
             self._saved = {}
             _bars.patched = False
+        session, self._session = self._session, None
+        if session is not None:
+            session.on = False
+        igogo.remove_hook(self)
+        for job in list(SCHED.live.values()):
+            job.host_data.pop(_bars.PLUGIN_KEY, None)
+
+    def job_finished(self, job: Any) -> None:
+        """The igogo hook: a stopped or failed job's open bars turn red or get their note.
+
+        Registered with a job's first bar made through the plugin; bars of the
+        explicit class are handled by their own done callback instead.
+        """
+        state: _bars.JobBars | None = job.host_data.get(_bars.PLUGIN_KEY)
+        if state is None:
+            return
+        _bars.ended(job, state)
+        maps, state.maps = state.maps, []
+        for bar in maps:
+            _map_ended(bar, job)
+
+    def _watch_job(self, job: Any) -> None:
+        igogo.add_hook(self)  # once registered, this is a look through the hook list
 
     def progress_bar(self, *, total: int, desc: str) -> Any:
         """A bar for :func:`igogo.map`: ``tqdm.auto.tqdm(total=total, desc=desc, unit="item")``.
@@ -132,8 +170,9 @@ class TqdmPlugin:
         """
         bar = _map_bar_class()(total=total, desc=desc, unit="item")
         job = current_job()
-        if job is not None:
-            job.add_done_callback(functools.partial(_map_ended, bar))
+        session = self._session
+        if job is not None and session is not None:
+            _bars.state_of(job, session).maps.append(bar)
         return bar
 
     @property
@@ -154,7 +193,8 @@ class TqdmPlugin:
     def _wrap(self, std: Any) -> None:
         cls = std.tqdm
         saved = {name: cls.__dict__[name] for name in WRAPPED}
-        for name, value in _wrappers(cls, saved).items():
+        session = self._session = _bars.Session(_bars.PLUGIN_KEY, self._watch_job)
+        for name, value in _wrappers(cls, saved, session).items():
             setattr(cls, name, value)
         self._cls = cls
         self._saved = saved
@@ -195,7 +235,7 @@ _FAILED = ("stopped", "failed", "timed out")
 
 
 def _map_ended(bar: Any, job: Any) -> None:
-    """Done callback of a map's job: its bar ends as the bars of other jobs do.
+    """At the end of a map's job: its bar ends as the bars of other jobs do.
 
     The map closes its bar itself before its job ends, so the plugin's own
     handling of a stopped or failed job's open bars (:mod:`._bars`) does not
