@@ -390,3 +390,25 @@ def test_with_no_plugin_installed_entry_points_are_still_looked_up_once(
         igogo.job(lambda: None)().result(timeout=5)
     assert lookups == ["igogo.plugins"]
     assert igogo.plugins() == {}
+
+
+def test_a_jobs_own_event_loop_stays_its_own_across_switches() -> None:
+    """Two jobs each in asyncio.run(), switching mid-loop: neither sees the other's loop."""
+    import asyncio
+
+    async def count(n: int) -> int:
+        total = 0
+        for i in range(n):
+            total += i
+            igogo.yielder()  # switches to the other job while this loop runs
+            await asyncio.sleep(0)
+        return total
+
+    @igogo.job
+    def runner(n: int) -> int:
+        return asyncio.run(count(n))
+
+    igogo.configure(tick_budget=0.0005)
+    a, b = runner(2_000), runner(2_000)
+    assert (a.result(timeout=30), b.result(timeout=30)) == (sum(range(2_000)),) * 2
+    assert asyncio.events._get_running_loop() is None

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import igogo
+from igogo._hub import SCHED
 
 # -- Queue -------------------------------------------------------------------------------------
 
@@ -281,3 +282,28 @@ def test_many_jobs_waiting_for_one_job_are_all_woken() -> None:
     waiters = [igogo.job(target.result)() for _ in range(5)]
     assert igogo.wait(*waiters, timeout=2)
     assert [w.result() for w in waiters] == ["ok"] * 5
+
+
+def test_satisfied_timed_waits_leave_no_timers_behind() -> None:
+    """20,000 Queue.get(timeout=60) satisfied by a producer: the heap stays small (compacted)."""
+    q: igogo.Queue[int] = igogo.Queue(maxsize=1)
+    peak = [0]
+
+    @igogo.job
+    def consumer() -> int:
+        total = 0
+        for _ in range(20_000):
+            total += q.get(timeout=60)  # parks with a timer; the producer wakes it
+            peak[0] = max(peak[0], len(SCHED.timers))
+        return total
+
+    @igogo.job
+    def producer() -> None:
+        for i in range(20_000):
+            q.put(i, timeout=60)
+
+    c, p = consumer(), producer()
+    assert c.result(timeout=120) == sum(range(20_000))
+    p.result(timeout=10)
+    assert peak[0] <= 1_000, f"{peak[0]} timers were kept for waits that ended long ago"
+    assert len(SCHED.timers) <= 1_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -216,12 +217,18 @@ class _Evaluations:
     """
 
     armed = False
+    thread = threading.get_ident()
     seen: list[str] = []  # noqa: RUF012
 
     @classmethod
     def hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        if cls.armed and event in ("exec", "os.system", "subprocess.Popen", "open"):
+        # Only this thread: other threads of the test process (clients, timers) may
+        # compile and open what they like meanwhile.
+        if cls.armed and event in _EVALUATING and threading.get_ident() == cls.thread:
             cls.seen.append(f"{event}{args!r:.80}")
+
+
+_EVALUATING = ("exec", "os.system", "os.exec", "os.posix_spawn", "subprocess.Popen")
 
 
 sys.addaudithook(_Evaluations.hook)

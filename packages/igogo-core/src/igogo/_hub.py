@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -73,17 +74,31 @@ def yielder() -> None:
 
 
 class Timer:
-    """A callback due at a monotonic time; cancelling it is O(1)."""
+    """A callback due at a monotonic time; cancelling it is O(1).
+
+    A cancelled timer stays in the heap until it falls due, as in asyncio, but
+    drops its callback (and whatever the callback holds) at once; the scheduler
+    compacts the heap when cancelled timers are more than half of it, so that a
+    churn of satisfied waits (``Queue.get(timeout=60)``) keeps memory bounded.
+    """
 
     __slots__ = ("callback", "cancelled", "when")
 
     def __init__(self, when: float, callback: Callable[[], object]) -> None:
         self.when = when
-        self.callback = callback
+        self.callback: Callable[[], object] | None = callback
         self.cancelled = False
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            self.callback = None
+            SCHED.timer_cancelled()
+
+
+_COMPACT_AT: Final = 100
+"""Cancelled timers below this count are left to fall due; above it, and above
+half the heap, the heap is rebuilt without them."""
 
 
 class Scheduler:
@@ -104,6 +119,7 @@ class Scheduler:
         """The job that held the CPU when a Ctrl-C was held (None: igogo's own code)."""
         self.interrupts = InterruptGuard(self)
         self._seq = itertools.count()
+        self._timers_cancelled = 0
         self._hub: greenlet | None = None
         self._in_tick = False
         self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
@@ -327,6 +343,15 @@ class Scheduler:
             self.host.wake(when)
         return timer
 
+    def timer_cancelled(self) -> None:
+        """Count a cancelled timer; rebuild the heap once they are most of it."""
+        self._timers_cancelled += 1
+        timers = self.timers
+        if self._timers_cancelled > _COMPACT_AT and 2 * self._timers_cancelled > len(timers):
+            timers[:] = [t for t in timers if not t[2].cancelled]
+            heapq.heapify(timers)
+            self._timers_cancelled = 0
+
     def next_deadline(self) -> float:
         """When the next tick is due: now if jobs are ready, else the next timer."""
         if self.ready or self._calls:
@@ -334,6 +359,7 @@ class Scheduler:
         timers = self.timers
         while timers and timers[0][2].cancelled:
             heapq.heappop(timers)
+            self._timers_cancelled -= 1
         return timers[0][0] if timers else math.inf
 
     # -- ticks ------------------------------------------------------------------------------
@@ -370,6 +396,7 @@ class Scheduler:
             self._fire_timers(now)
             if not ready:
                 return
+            hub_loop = _running_loop()
             budget = self.tick_budget
             end = now + budget
             share = budget / len(ready)
@@ -387,7 +414,7 @@ class Scheduler:
                 if self.interrupt_pending and not interrupts_to_caller and not self.interrupt_for:
                     self.interrupt_pending = False  # held in the hub: for the next job to run
                     self._interrupt_job(job)
-                self._step(job, hub)
+                self._step(job, hub, hub_loop)
                 if self.interrupt_pending:
                     if interrupts_to_caller:
                         self.interrupt_pending = False
@@ -419,14 +446,21 @@ class Scheduler:
         n = len(ready)
         while timers and timers[0][0] <= now:
             timer = heapq.heappop(timers)[2]
-            if not timer.cancelled:
-                timer.callback()
+            callback = timer.callback
+            if timer.cancelled or callback is None:
+                self._timers_cancelled -= 1
+                continue
+            timer.cancelled, timer.callback = True, None  # fired: a late cancel() is a no-op
+            try:
+                callback()
+            except Exception:  # a timer's failure is its own; the tick goes on
+                logger.exception("igogo timer callback %r raised", callback)
         if len(ready) > n:
             # The jobs these timers woke run next, in due order, not behind every
             # busy job's slice: that is what makes a sleeper wake on time.
             ready.rotate(len(ready) - n)
 
-    def _step(self, job: Job[Any], hub: greenlet) -> None:
+    def _step(self, job: Job[Any], hub: greenlet, hub_loop: object = None) -> None:
         g = job._greenlet
         exc = job._send_exc
         value = job._send_value
@@ -445,6 +479,8 @@ class Scheduler:
         hooks = self.hooks
         if hooks.switched_in:
             hooks.call(hooks.switched_in, job)
+        if job._loop is not None:
+            _set_loop(job._loop)
         try:
             if exc is None:
                 g.switch(value)
@@ -452,6 +488,17 @@ class Scheduler:
                 g.throw(exc)
         finally:
             self.current = None
+            # A job that runs its own event loop (asyncio.run in a job) keeps it to itself:
+            # the next job, and the hub, must not find it running on the thread.  Only
+            # a hub without a running loop can have such jobs (asyncio refuses to start
+            # a loop inside a running one), so a kernel's switches skip this entirely.
+            if hub_loop is None and (_get_loop is not None or "asyncio" in sys.modules):
+                mine = _running_loop()
+                if mine is not None:
+                    job._loop = mine
+                    _set_loop(None)
+                elif job._loop is not None:
+                    job._loop = None
             if hooks.switched_out:
                 hooks.call(hooks.switched_out, job)
         if g.dead:
@@ -496,6 +543,23 @@ class Scheduler:
             self._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
             self._wakeup.clear()
         return True
+
+
+_get_loop: Callable[[], Any] | None = None
+_set_loop: Callable[[Any], None]
+"""asyncio's get/set of the thread's running loop, bound once asyncio is imported."""
+
+
+def _running_loop() -> object:
+    """The thread's running asyncio loop (None if none or asyncio is not imported)."""
+    global _get_loop, _set_loop
+    if _get_loop is None:
+        if "asyncio" not in sys.modules:
+            return None
+        from asyncio import events
+
+        _get_loop, _set_loop = events._get_running_loop, events._set_running_loop
+    return _get_loop()
 
 
 def _keep(

@@ -95,6 +95,7 @@ class Job(Generic[T]):
         self._waiters: list[Job[Any]] = []
         self._callbacks: list[tuple[Callable[[Job[T]], object], contextvars.Context]] = []
         self._finished = threading.Event()
+        self._loop: Any = None  # the event loop this job runs itself, if any (asyncio.run)
 
     # -- inside the greenlet -----------------------------------------------------------
 

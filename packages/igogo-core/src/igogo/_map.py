@@ -29,12 +29,18 @@ from concurrent.futures import Future
 from typing import Any
 
 from ._api import launch
-from ._errors import BrokenExecutorError, IgogoError, MapError, WorkerDiedError, WorkerError
+from ._errors import (
+    BrokenExecutorError,
+    IgogoError,
+    MapError,
+    WorkerDiedError,
+    WorkerError,
+    error_text,
+)
 from ._hosts import progress_bar
 from ._hub import SCHED, yielder
 from ._job import Job
 from ._options import JobOptions, check_flag, check_number
-from ._errors import error_text
 from ._status import ItemStatus, MapStatus, short_repr
 from ._workers import Outcome, Pool, decode, replay
 

@@ -6,7 +6,6 @@ import html
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ._errors import error_text
 from ._html import BORDER, FONT, MONO, MUTED, STATE_ACCENTS
 
 __all__ = ["ITEM_STATES", "ItemStatus", "MapStatus", "short_repr"]
