@@ -13,6 +13,7 @@ import pytest
 
 import igogo
 from igogo._hub import SCHED
+from igogo._record import JobRecord
 
 # -- the future API ----------------------------------------------------------------------------
 
@@ -608,3 +609,44 @@ def test_a_done_callback_runs_in_the_context_that_registered_it() -> None:
     assert seen == ["cell 7"]
     j.add_done_callback(lambda j: seen.append(cell.get()))  # after the end: called at once
     assert seen == ["cell 7", "cell 8"]
+
+
+class _Big:
+    """Stands for a large array in a job's local."""
+
+
+@pytest.mark.parametrize("ending", ["failed", "done", "stopped"])
+def test_what_igogo_keeps_of_a_finished_job_pins_no_frames_or_results(ending: str) -> None:
+    """The history and the job table keep a record; only the user's Job keeps the rest."""
+    import gc
+    import weakref
+
+    refs: list[weakref.ref[_Big]] = []
+
+    @igogo.job
+    def work() -> _Big:
+        big = _Big()
+        refs.append(weakref.ref(big))
+        if ending == "failed":
+            raise ValueError("with a big local")
+        if ending == "stopped":
+            igogo.sleep(60)
+        return big
+
+    j = work()
+    igogo.sleep(0.01)
+    if ending == "stopped":
+        j.stop()
+    j.wait(timeout=5)
+    assert j.state == ending
+    if ending != "stopped":  # a stopped job keeps neither a result nor an exception
+        assert refs[0]() is not None  # the Job the user holds keeps its result or frames
+    listed = igogo.jobs()
+    assert listed[-1] is j
+    del j, listed
+    gc.collect()
+    assert refs[0]() is None, gc.get_referrers(refs[0]())
+    record = igogo.jobs()[-1]
+    assert isinstance(record, JobRecord) and record.state == ending
+    assert record.done() and (ending != "failed" or record.error == "ValueError: with a big local")
+    assert "work" in repr(igogo.jobs()) and ending in igogo.jobs()._repr_html_()

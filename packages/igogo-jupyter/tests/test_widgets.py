@@ -247,3 +247,40 @@ def test_no_widgets_in_headless_mode() -> None:
         assert driver.eval("t.state") == "stopped"
     finally:
         driver.shutdown()
+
+
+RSS = "int(open('/proc/self/statm').read().split()[1]) * __import__('os').sysconf('SC_PAGE_SIZE')"
+
+
+def test_memory_of_a_failed_job_comes_back_once_nobody_holds_it(kernel: KernelDriver) -> None:
+    """300 MB in a failed job's local: its row, the table and the history pin none of it."""
+    kernel.run("import gc; gc.collect()")
+    baseline = kernel.eval(RSS)
+    witness = kernel.run(
+        "@igogo.job\ndef witness():\n    while True:\n        igogo.sleep(0.05)\nwj = witness()"
+    )
+    cell = kernel.run(
+        "@igogo.job\n"
+        "def heavy():\n"
+        "    big = b'x' * 300_000_000  # a local: only the job's frames hold it\n"
+        "    igogo.sleep(0.05)\n"
+        "    raise ValueError('failed holding 300 MB')\n"
+        "hj = heavy()"
+    )
+    kernel.run("igogo.wait(*[j for j in igogo.jobs() if j.name == 'heavy'], timeout=10)")
+    kernel.wait_until(lambda: kernel.errors(cell), timeout=10)
+    assert kernel.eval(RSS) - baseline > 250_000_000  # the job's frames hold it
+    listed = kernel.eval("[(j.name, j.state) for j in igogo.jobs() if j.name == 'heavy']")
+    assert listed == [("heavy", "failed")]
+    kernel.run("del hj")
+    kernel.run("raise RuntimeError('a new error replaces the last traceback')", ok=False)
+    kernel.run("gc.collect()")
+    after = kernel.eval(RSS)
+    assert after - baseline < 5_000_000, f"{(after - baseline) / 1e6:.1f} MB still held"
+    # The history still lists it, by its record; the witness never stopped.
+    assert kernel.eval(
+        "[(type(j).__name__, j.state) for j in igogo.jobs() if j.name == 'heavy']"
+    ) == [("JobRecord", "failed")]
+    assert kernel.eval("wj.state") in ("sleeping", "running")
+    kernel.run("wj.stop()")
+    assert not kernel.errors(witness)

@@ -14,6 +14,7 @@ from ._hosts import Host, ensure_host
 from ._hub import SCHED
 from ._job import Job, _deadline_after, current_job
 from ._options import JobOptions, check_number
+from ._record import JobRecord
 from ._workers import configure_workers, settings
 
 __all__ = [
@@ -291,8 +292,11 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return main.result()
 
 
-class JobList(list[Job[Any]]):
-    """A list of jobs whose repr is a readable table (an HTML table in notebooks)."""
+class JobList(list["Job[Any] | JobRecord"]):
+    """A list of jobs whose repr is a readable table (an HTML table in notebooks).
+
+    Finished jobs that nobody holds any more appear as their :class:`JobRecord`.
+    """
 
     def _repr_html_(self) -> str:
         from ._html import jobs_html
@@ -321,7 +325,10 @@ class JobList(list[Job[Any]]):
 
 def jobs() -> JobList:
     """Every unfinished job and the most recent finished ones, oldest first."""
-    seen = {j.id: j for j in SCHED.history}
+    seen: dict[int, Job[Any] | JobRecord] = {}
+    for ref, record in SCHED.history:
+        job = ref()
+        seen[record.id] = record if job is None else job
     seen.update(SCHED.live)
     return JobList(sorted(seen.values(), key=lambda j: j.id))
 

@@ -16,6 +16,7 @@ import html
 from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import error_text
+from ._record import JobRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -71,12 +72,15 @@ def elapsed_text(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def error_summary(job: Job[Any], limit: int = 200) -> str:
+def error_summary(job: Job[Any] | JobRecord, limit: int = 200) -> str:
     """A failed job's exception in one line (``ValueError: boom``); '' for other jobs."""
+    if isinstance(job, JobRecord):
+        text = job.error
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     return error_text(job._exception, limit)
 
 
-def last_line(job: Job[Any], limit: int = 200) -> str:
+def last_line(job: Job[Any] | JobRecord, limit: int = 200) -> str:
     """The last non-empty line the job printed, as its host keeps it ('' if none)."""
     for line in reversed(job.output.split("\n")):
         # A progress bar redraws its line after a carriage return: its last drawing counts.
@@ -96,11 +100,11 @@ def state_html(state: str) -> str:
     )
 
 
-def origin_text(job: Job[Any]) -> str:
+def origin_text(job: Job[Any] | JobRecord) -> str:
     return "" if job.origin is None else f"[{job.origin}]"
 
 
-def job_html(job: Job[Any]) -> str:
+def job_html(job: Job[Any] | JobRecord) -> str:
     """One job in one line: name, id and cell, state, elapsed time, and a failed job's error."""
     error = error_summary(job)
     where = f" · cell {origin_text(job)}" if job.origin is not None else ""
@@ -119,7 +123,7 @@ def job_html(job: Job[Any]) -> str:
     )
 
 
-def jobs_html(jobs: Iterable[Job[Any]]) -> str:
+def jobs_html(jobs: Iterable[Job[Any] | JobRecord]) -> str:
     """The jobs as a table: cell, name, state, elapsed time, and a failed job's error.
 
     A static snapshot, so it leaves out what jobs printed: that stays in their own

@@ -29,6 +29,7 @@ import math
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,6 +38,7 @@ from greenlet import getcurrent, greenlet
 from ._errors import Stop, WrongThreadError
 from ._hooks import Hooks, logger
 from ._interrupt import InterruptGuard
+from ._record import JobRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -108,7 +110,8 @@ class Scheduler:
         self.ready: deque[Job[Any]] = deque()
         self.timers: list[tuple[float, int, Timer]] = []
         self.live: dict[int, Job[Any]] = {}
-        self.history: deque[Job[Any]] = deque(maxlen=200)
+        self.history: deque[tuple[weakref.ref[Job[Any]], JobRecord]] = deque(maxlen=200)
+        """Recent finished jobs: each Job while it is alive, its record always."""
         self.current: Job[Any] | None = None
         self.hooks = Hooks()
         self.host: Host | None = None
@@ -177,7 +180,8 @@ class Scheduler:
             job._timeout_timer.cancel()
             job._timeout_timer = None
         self.live.pop(job.id, None)
-        self.history.append(job)
+        job.record = record = JobRecord(job)
+        self.history.append((weakref.ref(job), record))
         for waiter in tuple(job._waiters):  # each wake removes the waiter from the list
             self.wake(waiter)
         job._finished.set()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ._hub import Timer
     from ._options import JobOptions
+    from ._record import JobRecord
 
 __all__ = ["STATES", "Job", "current_job"]
 
@@ -96,6 +97,8 @@ class Job(Generic[T]):
         self._callbacks: list[tuple[Callable[[Job[T]], object], contextvars.Context]] = []
         self._finished = threading.Event()
         self._loop: Any = None  # the event loop this job runs itself, if any (asyncio.run)
+        self.record: JobRecord | None = None
+        """Set when the job ends: what tables and rows keep of it (see :class:`JobRecord`)."""
 
     # -- inside the greenlet -----------------------------------------------------------
 

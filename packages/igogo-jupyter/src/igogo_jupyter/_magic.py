@@ -133,7 +133,7 @@ class IgogoMagics(Magics):
         elif what.isascii() and what.isdigit():
             n = igogo.stop_by_cell_id(int(what))
         else:
-            alive = [j for j in igogo.jobs() if not j.done()]
+            alive = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]
             named = [j for j in alive if j.name == what]
             if not named:
                 names = ", ".join(sorted({repr(j.name) for j in alive})) or "none"

@@ -145,7 +145,7 @@ def _shared_parts() -> dict[str, Any]:
 class JobControls:
     """The widgets of one job: one row, shown in its cell and in every job table."""
 
-    def __init__(self, job: Job[Any]) -> None:
+    def __init__(self, job: Any) -> None:
         import ipywidgets as w
 
         parts = _shared_parts()
@@ -212,13 +212,21 @@ class JobControls:
                     self.pause.icon = icon
 
     def finish(self) -> None:
-        """The job ended: show its final state, take the buttons away (no dead buttons)."""
+        """The job ended: show its final state, take the buttons away (no dead buttons).
+
+        From now on the row holds the job's record, not the job: a finished row
+        kept in the kernel must not pin the job's result or its traceback's frames.
+        """
         self.refresh()
         if self.stop is not None:
             self.buttons.children = ()
             self.stop.close()
             self.pause.close()
             self.stop = self.pause = None
+        record = getattr(self.job, "record", None)
+        if record is not None:
+            record.host_data[_KEY] = self
+            self.job = record
 
     def close(self) -> None:
         """Close every widget (their views disappear); used for long-finished jobs."""
@@ -240,7 +248,7 @@ class JobControls:
 class JobTable:
     """``igogo.jobs()`` in a notebook: a header and the jobs' own rows, live."""
 
-    def __init__(self, jobs: list[Job[Any]]) -> None:
+    def __init__(self, jobs: list[Any]) -> None:
         import ipywidgets as w
 
         self.header = w.HTML(_header_html())
@@ -321,7 +329,7 @@ def setup(host: Any) -> Board:
     return _board
 
 
-def controls_for(job: Job[Any]) -> JobControls:
+def controls_for(job: Any) -> JobControls:
     """The job's controls, made (and followed by the board) on first use."""
     controls: JobControls | None = job.host_data.get(_KEY)
     if controls is None or controls.closed:
