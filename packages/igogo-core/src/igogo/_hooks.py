@@ -14,8 +14,10 @@ shown by the hook and not by the host (igogo-mpl shows figures this way).
 
 from __future__ import annotations
 
-import logging
+import functools
 from typing import TYPE_CHECKING, Any, Final
+
+from ._foreign import call, logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EVENTS", "Hooks", "logger"]
 
-logger: Final = logging.getLogger("igogo")
 EVENTS: Final = ("job_started", "switched_in", "switched_out", "job_finished")
 _METHODS: Final = (*EVENTS, "take_display")
 
@@ -76,27 +77,23 @@ class Hooks:
     def call(self, methods: list[Callable[[Job[Any]], Any]], job: Job[Any]) -> None:
         """Call each method with ``job``; disable the hook of any that raises."""
         for m in tuple(methods):
-            try:
-                m(job)
-            except Exception:
-                self._disable(m, job)
+            owner = self._owner(m)
+            call(owner, _name(m), m, job, disable=functools.partial(self.remove, owner))
 
     def take_display_of(self, job: Job[Any], obj: object) -> bool:
         """Whether a hook's ``take_display(job, obj)`` has shown ``obj`` itself."""
         for m in tuple(self.take_display):
-            try:
-                if m(job, obj):
-                    return True
-            except Exception:
-                self._disable(m, job)
+            owner = self._owner(m)
+            ok, taken = call(
+                owner, "take_display", m, job, obj, disable=functools.partial(self.remove, owner)
+            )
+            if ok and taken:
+                return True
         return False
 
-    def _disable(self, m: Callable[..., Any], job: Job[Any]) -> None:
-        owner = next((h for h in self.hooks if (m,) in self._bound(h)), m)
-        self.remove(owner)
-        logger.exception(
-            "igogo hook %r raised in %s(%r) and was disabled",
-            owner,
-            getattr(m, "__name__", "?"),
-            job,
-        )
+    def _owner(self, m: Callable[..., Any]) -> object:
+        return next((h for h in self.hooks if (m,) in self._bound(h)), m)
+
+
+def _name(m: Callable[..., Any]) -> str:
+    return str(getattr(m, "__name__", "hook"))

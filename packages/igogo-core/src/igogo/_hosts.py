@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import functools
 import math
 import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _foreign as foreign
 from ._hooks import logger
 from ._hub import SCHED, Scheduler
 
@@ -302,9 +304,14 @@ def drive_from_loop(loop: asyncio.AbstractEventLoop, sched: Scheduler = SCHED) -
 
 
 def plugins() -> dict[str, str]:
-    """The igogo plugins found and their status: ``active``, ``deactivated`` or an error."""
+    """The igogo plugins found and their status: ``active``, ``deactivated`` or an error.
+
+    Hooks and import callbacks that raised and were disabled are listed too, by
+    their class (or plugin) name, with what raised.
+    """
     status = dict(_plugin_errors)
     status.update((name, "active") for name in _plugins)
+    status.update(foreign.failures)
     return status
 
 
@@ -330,11 +337,14 @@ def progress_bar(total: int, desc: str) -> Any:
         make = getattr(plugin, "progress_bar", None)
         if make is None or name in _no_bars:
             continue
-        try:
-            return make(total=total, desc=desc)
-        except Exception:
-            _no_bars.add(name)
-            logger.exception("igogo plugin %r failed to make a progress bar; skipped", name)
+        ok, bar = foreign.call(
+            name,
+            "progress_bar",
+            functools.partial(make, total=total, desc=desc),
+            disable=functools.partial(_no_bars.add, name),
+        )
+        if ok:
+            return bar
     return None
 
 

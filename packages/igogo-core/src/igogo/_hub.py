@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from greenlet import getcurrent, greenlet
 
+from . import _foreign as foreign
 from ._errors import Stop, WrongThreadError
 from ._hooks import Hooks, logger
 from ._interrupt import InterruptGuard
@@ -393,7 +394,7 @@ class Scheduler:
             if calls:
                 while calls:
                     fn, args = calls.popleft()
-                    fn(*args)
+                    foreign.call(None, "hand-over from another thread", fn, *args)
                 if not self.live:  # late hand-overs (a result for a stopped job): now idle
                     self._detach_if_idle()
                     return
@@ -455,10 +456,7 @@ class Scheduler:
                 self._timers_cancelled -= 1
                 continue
             timer.cancelled, timer.callback = True, None  # fired: a late cancel() is a no-op
-            try:
-                callback()
-            except Exception:  # a timer's failure is its own; the tick goes on
-                logger.exception("igogo timer callback %r raised", callback)
+            foreign.call(None, "timer callback", callback)  # its failure is its own
         if len(ready) > n:
             # The jobs these timers woke run next, in due order, not behind every
             # busy job's slice: that is what makes a sleeper wake on time.

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from ._foreign import call
+
 __all__ = ["ImportWatch"]
 
 
@@ -24,9 +26,13 @@ class ImportWatch:
     it; it watches one module, and a loader it cannot follow is left alone.
     """
 
-    def __init__(self, name: str, callback: Callable[[ModuleType], object]) -> None:
+    def __init__(
+        self, name: str, callback: Callable[[ModuleType], object], owner: str | None = None
+    ) -> None:
         self.name = name
         self.callback = callback
+        self.owner = owner or str(getattr(callback, "__module__", "") or "?").split(".")[0]
+        """Who set the watch (a plugin's name): disabled and reported if the callback raises."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != self.name:
@@ -42,14 +48,19 @@ class ImportWatch:
             return None
         if spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return None  # a loader we cannot follow: the import goes on unwatched
-        spec.loader = _WatchedLoader(spec.loader, self.callback)
+        spec.loader = _WatchedLoader(spec.loader, self)
         return spec
+
+    def disarm(self) -> None:
+        """Stop watching (its callback is not called for imports that follow)."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
 
 
 class _WatchedLoader:
-    def __init__(self, loader: Any, callback: Callable[[ModuleType], object]) -> None:
+    def __init__(self, loader: Any, watch: ImportWatch) -> None:
         self.loader = loader
-        self.callback = callback
+        self.watch = watch
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
@@ -64,4 +75,7 @@ class _WatchedLoader:
             module.__loader__ = self.loader
             if module.__spec__ is not None:
                 module.__spec__.loader = self.loader
-        self.callback(module)
+        # The user's import has worked: a failing callback must not make it fail.
+        watch = self.watch
+        call(watch.owner, f"import hook for {watch.name}", watch.callback, module,
+             disable=watch.disarm)  # fmt: skip

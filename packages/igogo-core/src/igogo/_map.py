@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any
 
+from . import _foreign as foreign
 from ._api import launch
 from ._errors import (
     BrokenExecutorError,
@@ -269,11 +270,11 @@ class MapJob(Job[list[Any]]):
 
     def _bar_call(self, method: str, *args: Any) -> None:
         bar = self._bar
-        if bar is not None:
-            try:
-                getattr(bar, method)(*args)
-            except Exception:  # a broken bar must not break the map
-                self._bar = None
+        if bar is not None:  # a broken bar must not break the map: dropped, reported once
+            foreign.call(
+                bar, f"progress bar {method}", getattr(bar, method), *args,
+                disable=lambda: setattr(self, "_bar", None),
+            )  # fmt: skip
 
     def _outcome_list(self) -> list[Any]:
         items = self._items
