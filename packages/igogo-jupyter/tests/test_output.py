@@ -251,3 +251,24 @@ def test_a_cells_redirect_of_stdout_does_not_capture_jobs(kernel: KernelDriver) 
     assert kernel.stdout(b) == "'cell before\\ncell after\\n'\n"
     kernel.wait_until(lambda: kernel.stdout(a).count("job") == 5, timeout=5)
     assert kernel.stdout(a) == "".join(f"job {i}\n" for i in range(5))
+
+
+def test_a_done_callback_prints_in_the_cell_that_registered_it(kernel: KernelDriver) -> None:
+    """As asyncio's callbacks: its prints, its error and the jobs it starts stay in that cell."""
+    a = kernel.run(
+        "@igogo.job\n"
+        "def brief():\n"
+        "    igogo.sleep(0.3)\n"
+        "@igogo.job\n"
+        "def child():\n"
+        "    print('child of the callback')\n"
+        "def on_done(j):\n"
+        "    print('callback ran')\n"
+        "    child()\n"
+        "bj = brief()\n"
+        "bj.add_done_callback(on_done)"
+    )
+    b = kernel.run("igogo.wait_all(5)\nprint('waiting cell')")
+    kernel.wait_until(lambda: "child of the callback" in kernel.stdout(a), timeout=10)
+    assert kernel.stdout(a) == "callback ran\nchild of the callback\n"
+    assert kernel.stdout(b) == "waiting cell\n"
