@@ -11,6 +11,7 @@ import pytest
 import igogo
 from igogo import _foreign, _hosts
 from igogo._hub import SCHED
+from igogo.testing import autojump_clock, mock_clock  # noqa: F401  (fixtures: MockClock)
 
 
 @pytest.fixture(autouse=True)

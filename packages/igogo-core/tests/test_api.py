@@ -12,6 +12,7 @@ import pytest
 
 import igogo
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 # -- the decorator ---------------------------------------------------------------------------------
 
@@ -161,29 +162,30 @@ def test_decorating_methods() -> None:
 # -- sleep and yielder from regular code -----------------------------------------------------------
 
 
-def test_sleep_in_regular_code_drives_the_jobs() -> None:
+def test_sleep_in_regular_code_drives_the_jobs(autojump_clock: MockClock) -> None:
     ticks: list[float] = []
 
     @igogo.job
     def ticker() -> None:
         for _ in range(100):
-            ticks.append(time.monotonic())
-            igogo.sleep(0.005)
+            ticks.append(autojump_clock.now())
+            igogo.sleep(1 / 64)
 
     j = ticker()
-    t = time.monotonic()
-    igogo.sleep(0.1)
-    assert 0.1 <= time.monotonic() - t <= 1.0
-    assert len(ticks) >= 3  # woken by its timers again and again while regular code slept
+    igogo.sleep(0.25)
+    assert autojump_clock.now() == 0.25
+    # Woken by its timers again and again while regular code slept, on time.
+    assert ticks == [i / 64 for i in range(17)]
     assert not j.done()
-    ran = len(ticks)
-    time.sleep(0.05)  # a plain sleep runs no job
-    assert len(ticks) == ran
+    autojump_clock.jump(1)
+    time.sleep(0.01)  # a plain sleep runs no job
+    assert len(ticks) == 17
     j.stop()
     assert igogo.wait(j, timeout=5)
 
 
 def test_sleep_with_no_job_just_sleeps() -> None:
+    """Real time: time.sleep (the mock clock's case is in test_testing.py)."""
     t = time.monotonic()
     igogo.sleep(0.05)
     assert 0.05 <= time.monotonic() - t <= 1.0
@@ -209,19 +211,19 @@ def test_current_job_is_none_in_regular_code_and_the_job_inside_one() -> None:
 # -- waiting ---------------------------------------------------------------------------------------
 
 
-def test_wait_for_several_jobs() -> None:
-    a = igogo.job(lambda: igogo.sleep(0.02))()
-    b = igogo.job(lambda: igogo.sleep(0.04))()
+def test_wait_for_several_jobs(autojump_clock: MockClock) -> None:
+    a = igogo.job(lambda: igogo.sleep(0.25))()
+    b = igogo.job(lambda: igogo.sleep(0.5))()
     assert igogo.wait(a, b, timeout=5) is True
     assert a.done() and b.done()
+    assert autojump_clock.now() == 0.5
     assert igogo.wait() is True
 
 
-def test_wait_with_a_timeout_returns_false_while_jobs_run() -> None:
+def test_wait_with_a_timeout_returns_false_while_jobs_run(autojump_clock: MockClock) -> None:
     slow = igogo.job(lambda: igogo.sleep(60))()
-    t = time.monotonic()
     assert igogo.wait(slow, timeout=0.05) is False
-    assert 0.05 <= time.monotonic() - t <= 1.0
+    assert autojump_clock.now() == 0.05
     assert slow.state == "sleeping"
     slow.stop()
     assert igogo.wait(slow, timeout=5)
@@ -234,34 +236,36 @@ def test_wait_takes_only_jobs() -> None:
         igogo.wait(timeout="soon")  # type: ignore[arg-type]
 
 
-def test_wait_all_includes_jobs_started_meanwhile() -> None:
+def test_wait_all_includes_jobs_started_meanwhile(autojump_clock: MockClock) -> None:
     children: list[igogo.Job[Any]] = []
 
     @igogo.job
     def child() -> None:
-        igogo.sleep(0.03)
+        igogo.sleep(0.5)
 
     @igogo.job
     def parent() -> None:
-        igogo.sleep(0.01)
+        igogo.sleep(0.25)
         children.append(child())
 
     p = parent()
     assert igogo.wait_all(timeout=5) is True
+    assert autojump_clock.now() == 0.75
     assert p.done()
     assert len(children) == 1
     assert children[0].state == "done"
 
 
-def test_wait_all_with_a_timeout() -> None:
+def test_wait_all_with_a_timeout(autojump_clock: MockClock) -> None:
     slow = igogo.job(lambda: igogo.sleep(60))()
     assert igogo.wait_all(timeout=0.05) is False
+    assert autojump_clock.now() == 0.05
     slow.stop()
     assert igogo.wait_all(timeout=5) is True
     assert igogo.wait_all() is True  # nothing left
 
 
-def test_wait_all_inside_a_job_waits_for_the_others_only() -> None:
+def test_wait_all_inside_a_job_waits_for_the_others_only(autojump_clock: MockClock) -> None:
     others = [igogo.job(lambda: igogo.sleep(0.03))() for _ in range(2)]
 
     @igogo.job
@@ -270,6 +274,7 @@ def test_wait_all_inside_a_job_waits_for_the_others_only() -> None:
         return [o.state for o in others]
 
     assert overseer().result(timeout=5) == ["done", "done"]
+    assert autojump_clock.now() == 0.03
 
 
 # -- stopping --------------------------------------------------------------------------------------
@@ -369,20 +374,21 @@ def test_a_job_functions_stop_all_stops_only_its_own_jobs() -> None:
 # -- run -------------------------------------------------------------------------------------------
 
 
-def test_run_returns_the_result_after_every_job_ended() -> None:
+def test_run_returns_the_result_after_every_job_ended(autojump_clock: MockClock) -> None:
     spawned: list[igogo.Job[Any]] = []
 
     def main(a: int, *, b: int) -> int:
-        spawned.append(igogo.job(lambda: igogo.sleep(0.03))())
-        igogo.sleep(0.01)
+        spawned.append(igogo.job(lambda: igogo.sleep(0.5))())
+        igogo.sleep(0.25)
         return a * b
 
     assert igogo.run(main, 6, b=7) == 42
+    assert autojump_clock.now() == 0.5
     assert spawned[0].state == "done"
     assert not SCHED.live
 
 
-def test_run_raises_the_exception_of_the_function() -> None:
+def test_run_raises_the_exception_of_the_function(autojump_clock: MockClock) -> None:
     def main() -> None:
         igogo.sleep(0.01)
         raise LookupError("nope")
@@ -406,7 +412,7 @@ def test_run_inside_a_job_is_an_error() -> None:
 # -- jobs() ----------------------------------------------------------------------------------------
 
 
-def test_jobs_lists_live_and_finished_jobs_as_a_table() -> None:
+def test_jobs_lists_live_and_finished_jobs_as_a_table(autojump_clock: MockClock) -> None:
     done = igogo.job(name="finisher")(lambda: None)()
     done.result(timeout=5)
     sleeper = igogo.job(name="sleeper")(lambda: igogo.sleep(60))()

@@ -12,6 +12,7 @@ import pytest
 import igogo
 from igogo import _hub
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 # -- yielder: the fast path ---------------------------------------------------------------
 
@@ -121,55 +122,58 @@ def test_sleep_zero_alternates_jobs_strictly() -> None:
 # -- sleeping jobs ------------------------------------------------------------------------
 
 
-def test_sleeping_jobs_wake_in_the_order_of_their_deadlines() -> None:
-    """Three jobs whose wake-ups interleave; every sleep ends at t0 + slot * step."""
-    step = 0.05
-    t0 = time.monotonic() + 0.02
-    log: list[tuple[str, int]] = []
+def test_sleeping_jobs_wake_in_the_order_of_their_deadlines(autojump_clock: MockClock) -> None:
+    """Three jobs whose wake-ups interleave; every sleep ends exactly at slot * step."""
+    step = 0.25
+    log: list[tuple[str, int, float]] = []
 
     @igogo.job
     def sleeper(name: str, slots: list[int]) -> None:
         for slot in slots:
-            igogo.sleep(max(t0 + slot * step - time.monotonic(), 0.0))
-            log.append((name, slot))
+            igogo.sleep(slot * step - autojump_clock.now())
+            log.append((name, slot, autojump_clock.now()))
 
     jobs = [sleeper("a", [1, 3, 4, 7]), sleeper("b", [2, 5, 8]), sleeper("c", [0, 6])]
     assert igogo.wait(*jobs, timeout=10)
-    assert log == [
-        ("c", 0),
-        ("a", 1),
-        ("b", 2),
-        ("a", 3),
-        ("a", 4),
-        ("b", 5),
-        ("c", 6),
-        ("a", 7),
-        ("b", 8),
-    ]
+    order = ["c", "a", "b", "a", "a", "b", "c", "a", "b"]
+    assert log == [(name, slot, slot * step) for slot, name in enumerate(order)]
 
 
-def test_shorter_sleeps_finish_first_whatever_the_start_order() -> None:
-    done: list[float] = []
+def test_shorter_sleeps_finish_first_whatever_the_start_order(autojump_clock: MockClock) -> None:
+    done: list[tuple[float, float]] = []
 
     @igogo.job
     def nap(seconds: float) -> None:
         igogo.sleep(seconds)
-        done.append(seconds)
+        done.append((seconds, autojump_clock.now()))
 
     durations = [0.1, 0.08, 0.06, 0.04, 0.02]
     jobs = [nap(d) for d in durations]
     assert igogo.wait(*jobs, timeout=10)
-    assert done == sorted(durations)
+    assert done == [(d, d) for d in sorted(durations)]
 
 
-def test_a_sleep_in_a_job_lasts_about_as_long_as_asked() -> None:
+def test_a_sleep_in_a_job_lasts_exactly_as_long_as_asked(autojump_clock: MockClock) -> None:
+    @igogo.job
+    def nap() -> float:
+        t = autojump_clock.now()
+        igogo.sleep(0.1)
+        return autojump_clock.now() - t
+
+    assert nap().result(timeout=10) == 0.1
+    assert autojump_clock.now() == 0.1
+
+
+def test_a_sleep_in_a_job_lasts_about_as_long_as_asked_in_real_time() -> None:
+    """The real clock's own check (the mock clock's twin above)."""
+
     @igogo.job
     def nap() -> float:
         t = time.monotonic()
-        igogo.sleep(0.1)
+        igogo.sleep(0.05)
         return time.monotonic() - t
 
-    assert 0.1 <= nap().result(timeout=10) <= 1.0
+    assert 0.05 <= nap().result(timeout=10) <= 1.0
 
 
 def test_regular_code_waiting_for_a_sleeping_job_does_not_spin(
@@ -287,14 +291,15 @@ def test_regular_code_keeps_a_slice_of_one_budget_between_rounds() -> None:
 # -- timers ------------------------------------------------------------------------------------
 
 
-def test_timers_fire_in_due_order_and_cancelled_timers_never_fire() -> None:
+def test_timers_fire_in_due_order_and_cancelled_timers_never_fire(mock_clock: MockClock) -> None:
     fired: list[str] = []
-    now = time.monotonic()
+    now = 10.0
+    mock_clock.jump(now)
     SCHED.call_at(now - 0.001, lambda: fired.append("b"))
     SCHED.call_at(now - 0.003, lambda: fired.append("a"))
     cancelled = SCHED.call_at(now - 0.002, lambda: fired.append("cancelled"))
     SCHED.call_at(now - 0.001, lambda: fired.append("c"))  # same time as b: after it
-    later = SCHED.call_at(now + 60, lambda: fired.append("later"))
+    later = SCHED.call_at(now + 60, lambda: fired.append("later"))  # virtual time: never due
     cancelled.cancel()
     assert SCHED.next_deadline() == now - 0.003
     SCHED.tick()
@@ -339,11 +344,12 @@ def test_next_deadline_is_now_while_a_job_is_ready() -> None:
     assert SCHED.next_deadline() == math.inf
 
 
-def test_a_stopped_sleeper_leaves_no_live_timer_behind() -> None:
+def test_a_stopped_sleeper_leaves_no_live_timer_behind(mock_clock: MockClock) -> None:
     j = igogo.job(lambda: igogo.sleep(60))()
-    igogo.sleep(0.01)
+    igogo.sleep(0)
     assert j.state == "sleeping"
-    assert SCHED.next_deadline() > time.monotonic() + 50
+    assert SCHED.next_deadline() == 60
     j.stop()
     assert igogo.wait(j, timeout=5)
     assert SCHED.next_deadline() == math.inf
+    assert mock_clock.now() == 0

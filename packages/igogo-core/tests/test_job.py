@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 import igogo
 from igogo._hub import SCHED
 from igogo._record import JobRecord
+from igogo.testing import MockClock
 
 # -- the future API ----------------------------------------------------------------------------
 
@@ -68,21 +68,24 @@ def test_a_base_exception_in_a_job_is_kept_too() -> None:
     assert isinstance(j.exception(), SystemExit)
 
 
-def test_result_with_a_timeout_raises_timeout_error_and_the_job_goes_on() -> None:
+def test_result_with_a_timeout_raises_timeout_error_and_the_job_goes_on(
+    autojump_clock: MockClock,
+) -> None:
     @igogo.job
     def slow() -> str:
-        igogo.sleep(0.3)
+        igogo.sleep(1)
         return "late"
 
     j = slow()
-    t = time.monotonic()
-    with pytest.raises(TimeoutError, match=r"still sleeping after 0\.05 s"):
-        j.result(timeout=0.05)
-    assert 0.05 <= time.monotonic() - t <= 1.0
+    with pytest.raises(TimeoutError, match=r"still sleeping after 0\.25 s"):
+        j.result(timeout=0.25)
+    assert autojump_clock.now() == 0.25
     with pytest.raises(TimeoutError):
-        j.exception(timeout=0.01)
+        j.exception(timeout=0.5)
+    assert autojump_clock.now() == 0.75
     assert not j.done()
     assert j.result(timeout=10) == "late"
+    assert autojump_clock.now() == 1
 
 
 def test_done_callbacks_run_once_with_the_job_after_it_ends() -> None:
@@ -177,7 +180,7 @@ def test_a_job_runs_in_a_copy_of_the_context_it_was_started_in() -> None:
 # -- states ---------------------------------------------------------------------------------------
 
 
-def test_states_through_a_jobs_life(settle: Callable[[], None]) -> None:
+def test_states_through_a_jobs_life(settle: Callable[[], None], autojump_clock: MockClock) -> None:
     event = igogo.Event()
     release = igogo.Event()
     queue: igogo.Queue[int] = igogo.Queue()
@@ -204,8 +207,8 @@ def test_states_through_a_jobs_life(settle: Callable[[], None]) -> None:
     igogo.sleep(0)  # one tick: the job's first step
     assert seen == ["running"]
     assert j.state == "sleeping"
-    while "slept" not in seen:
-        igogo.sleep(0.01)
+    igogo.sleep(0.05)
+    assert seen == ["running", "slept"]
     assert j.state == "waiting"  # on the event
     event.set()
     settle()
@@ -236,7 +239,7 @@ def test_states_through_a_jobs_life(settle: Callable[[], None]) -> None:
     }
 
 
-def test_end_states_failed_stopped_and_timed_out() -> None:
+def test_end_states_failed_stopped_and_timed_out(autojump_clock: MockClock) -> None:
     failed = igogo.job(lambda: 1 / 0)()
     stopped = igogo.job(lambda: igogo.sleep(60))()
     timed_out = igogo.job(timeout=0.05)(lambda: igogo.sleep(60))()
@@ -244,6 +247,7 @@ def test_end_states_failed_stopped_and_timed_out() -> None:
     stopped.stop()
     assert igogo.wait(failed, stopped, timed_out, timeout=5)
     assert [j.state for j in (failed, stopped, timed_out)] == ["failed", "stopped", "timed out"]
+    assert autojump_clock.now() == 0.05
     assert [j.stopped() for j in (failed, stopped, timed_out)] == [False, True, True]
     assert all(j.state in igogo.STATES for j in (failed, stopped, timed_out))
 
@@ -283,7 +287,7 @@ def test_stop_a_ready_job_stops_it_at_its_yield() -> None:
     assert log == ["finally"]
 
 
-def test_stop_a_sleeping_job_wakes_it_at_once() -> None:
+def test_stop_a_sleeping_job_wakes_it_at_once(autojump_clock: MockClock) -> None:
     log: list[str] = []
 
     @igogo.job
@@ -297,15 +301,16 @@ def test_stop_a_sleeping_job_wakes_it_at_once() -> None:
     j = nap()
     igogo.sleep(0.01)
     assert j.state == "sleeping"
-    t = time.monotonic()
     j.stop()
     assert igogo.wait(j, timeout=5)
-    assert time.monotonic() - t < 2.0
+    assert autojump_clock.now() == 0.01  # at once: not at its 30 s
     assert j.state == "stopped"
     assert log == ["finally"]
 
 
-def test_stop_a_job_waiting_on_a_queue_event_or_job(settle: Callable[[], None]) -> None:
+def test_stop_a_job_waiting_on_a_queue_event_or_job(
+    settle: Callable[[], None], autojump_clock: MockClock
+) -> None:
     queue: igogo.Queue[int] = igogo.Queue()
     event = igogo.Event()
     target = igogo.job(lambda: igogo.sleep(30))()
@@ -316,11 +321,10 @@ def test_stop_a_job_waiting_on_a_queue_event_or_job(settle: Callable[[], None]) 
     ]
     settle()
     assert [w.state for w in waiters] == ["waiting"] * 3
-    t = time.monotonic()
     for w in waiters:
         w.stop()
     assert igogo.wait(*waiters, timeout=5)
-    assert time.monotonic() - t < 2.0
+    assert autojump_clock.now() == 0  # at once: no wait took any time
     assert [w.state for w in waiters] == ["stopped"] * 3
     # They left the lists they waited in.
     assert queue._getters == []
@@ -331,7 +335,7 @@ def test_stop_a_job_waiting_on_a_queue_event_or_job(settle: Callable[[], None]) 
     assert igogo.wait(target, timeout=5)
 
 
-def test_stop_a_paused_job(settle: Callable[[], None]) -> None:
+def test_stop_a_paused_job(settle: Callable[[], None], autojump_clock: MockClock) -> None:
     ran: list[str] = []
     pending = igogo.job(lambda: ran.append("pending ran"))()
     pending.pause()
@@ -486,7 +490,9 @@ def test_result_of_a_stopped_job_raises_stopped_error() -> None:
     assert not isinstance(info.value, igogo.JobTimeoutError)
 
 
-def test_a_timeout_stops_the_job_and_result_raises_job_timeout_error() -> None:
+def test_a_timeout_stops_the_job_and_result_raises_job_timeout_error(
+    autojump_clock: MockClock,
+) -> None:
     log: list[str] = []
 
     @igogo.job(timeout=0.1)
@@ -497,11 +503,10 @@ def test_a_timeout_stops_the_job_and_result_raises_job_timeout_error() -> None:
         finally:
             log.append("finally")
 
-    t = time.monotonic()
     j = forever()
     with pytest.raises(igogo.JobTimeoutError, match=r"after its timeout of 0\.1 s"):
         j.result(timeout=5)
-    assert 0.1 <= time.monotonic() - t <= 1.5
+    assert autojump_clock.now() == 0.1
     assert j.state == "timed out"
     assert log == ["finally"]
     with pytest.raises(igogo.StoppedError):  # a timeout is a kind of stop
@@ -509,6 +514,8 @@ def test_a_timeout_stops_the_job_and_result_raises_job_timeout_error() -> None:
 
 
 def test_a_timeout_stops_a_busy_job_at_its_next_yield() -> None:
+    """Real time: under a mock clock no time passes while a job is busy."""
+
     @igogo.job(timeout=0.05)
     def busy() -> None:
         while True:
@@ -519,7 +526,7 @@ def test_a_timeout_stops_a_busy_job_at_its_next_yield() -> None:
     assert j.state == "timed out"
 
 
-def test_a_job_that_ends_before_its_timeout_is_done() -> None:
+def test_a_job_that_ends_before_its_timeout_is_done(autojump_clock: MockClock) -> None:
     j = igogo.job(timeout=0.2)(lambda: "quick")()
     assert j.result(timeout=5) == "quick"
     igogo.sleep(0.3)
@@ -530,7 +537,7 @@ def test_a_job_that_ends_before_its_timeout_is_done() -> None:
 # -- pause and resume -----------------------------------------------------------------------------
 
 
-def test_a_paused_job_does_not_run_until_resumed() -> None:
+def test_a_paused_job_does_not_run_until_resumed(autojump_clock: MockClock) -> None:
     count = [0]
     running = [True]
 
@@ -538,24 +545,23 @@ def test_a_paused_job_does_not_run_until_resumed() -> None:
     def counter() -> None:
         while running[0]:
             count[0] += 1
-            igogo.sleep(0.005)
+            igogo.sleep(1 / 64)
 
     j = counter()
-    igogo.sleep(0.05)
-    assert count[0] > 0
+    igogo.sleep(0.25)
+    assert count[0] == 17  # at 0, 1/64, ..., 16/64
     j.pause()  # takes effect at once: regular code only runs between the job's steps
-    frozen = count[0]
-    igogo.sleep(0.1)
-    assert count[0] == frozen
+    igogo.sleep(0.5)
+    assert count[0] == 17
     assert j.state == "paused"
-    j.resume()
-    igogo.sleep(0.05)
-    assert count[0] > frozen
+    j.resume()  # its held wake-up: it runs at once, then every 1/64 s again
+    igogo.sleep(0.25)
+    assert count[0] == 17 + 1 + 16
     running[0] = False
     j.result(timeout=5)
 
 
-def test_a_job_can_pause_itself_until_resumed_from_outside() -> None:
+def test_a_job_can_pause_itself_until_resumed_from_outside(autojump_clock: MockClock) -> None:
     log: list[str] = []
 
     @igogo.job
@@ -576,7 +582,7 @@ def test_a_job_can_pause_itself_until_resumed_from_outside() -> None:
     assert log == ["before", "after"]
 
 
-def test_pause_and_resume_a_pending_job() -> None:
+def test_pause_and_resume_a_pending_job(autojump_clock: MockClock) -> None:
     j = igogo.job(lambda: "ran")()
     j.pause()
     assert j.state == "paused"

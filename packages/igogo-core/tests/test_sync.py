@@ -1,9 +1,12 @@
-"""Queue and Event: waits park the job (no spinning); regular code can wait on them too."""
+"""Queue and Event: waits park the job (no spinning); regular code can wait on them too.
+
+Every test runs on igogo.testing's MockClock with autojump: sleeps and timeouts
+take no real time and end at exact virtual times.
+"""
 
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +14,9 @@ import pytest
 
 import igogo
 from igogo._hub import SCHED
+from igogo._hub import now as clock
+
+pytestmark = pytest.mark.usefixtures("autojump_clock")
 
 # -- Queue -------------------------------------------------------------------------------------
 
@@ -73,38 +79,38 @@ def test_get_and_put_with_timeouts_in_a_job() -> None:
     @igogo.job
     def impatient() -> list[str]:
         out = []
-        t = time.monotonic()
         try:
-            q.get(timeout=0.05)
+            q.get(timeout=0.25)
         except queue.Empty as e:
-            out.append(f"empty:{0.05 <= time.monotonic() - t <= 1.0}:{e}")
+            out.append(f"empty at {clock()}: {e}")
         q.put("x")
-        t = time.monotonic()
         try:
-            q.put("y", timeout=0.05)
+            q.put("y", timeout=0.5)
         except queue.Full as e:
-            out.append(f"full:{0.05 <= time.monotonic() - t <= 1.0}:{e}")
-        out.append(q.get(timeout=0.05))
+            out.append(f"full at {clock()}: {e}")
+        out.append(q.get(timeout=0.5))
         return out
 
     assert impatient().result(timeout=10) == [
-        "empty:True:the queue stayed empty for 0.05 s",
-        "full:True:the queue stayed full (1 items) for 0.05 s",
+        "empty at 0.25: the queue stayed empty for 0.25 s",
+        "full at 0.75: the queue stayed full (1 items) for 0.5 s",
         "x",
     ]
     assert q.empty()
+    assert clock() == 0.75  # the last get() took no time
 
 
 def test_get_and_put_with_timeouts_in_regular_code() -> None:
     q: igogo.Queue[int] = igogo.Queue(maxsize=1)
-    t = time.monotonic()
     with pytest.raises(queue.Empty):
-        q.get(timeout=0.05)
-    assert 0.05 <= time.monotonic() - t <= 1.0
+        q.get(timeout=0.25)
+    assert clock() == 0.25
     q.put(1)
     with pytest.raises(queue.Full):
-        q.put(2, timeout=0.05)
-    assert q.get(timeout=0.05) == 1
+        q.put(2, timeout=0.5)
+    assert clock() == 0.75
+    assert q.get(timeout=0.5) == 1
+    assert clock() == 0.75
 
 
 def test_regular_code_waits_on_a_queue_while_jobs_fill_it() -> None:
@@ -113,11 +119,14 @@ def test_regular_code_waits_on_a_queue_while_jobs_fill_it() -> None:
     @igogo.job
     def producer() -> None:
         for word in ("a", "b", "c"):
-            igogo.sleep(0.02)
+            igogo.sleep(0.25)
             q.put(word)
 
     p = producer()
-    assert [q.get(timeout=5) for _ in range(3)] == ["a", "b", "c"]
+    got = []
+    for _ in range(3):
+        got.append((q.get(timeout=5), clock()))
+    assert got == [("a", 0.25), ("b", 0.5), ("c", 0.75)]
     p.result(timeout=5)
 
 
@@ -195,7 +204,7 @@ def test_event_wait_parks_until_set() -> None:
         return ok
 
     j = waiter()
-    igogo.sleep(0.05)
+    igogo.sleep(60)
     assert log == ["waiting"]
     assert j.state == "waiting"
     assert repr(event) == "<igogo.Event unset, 1 waiting>"
@@ -239,13 +248,10 @@ def test_event_wait_with_a_timeout() -> None:
 
     @igogo.job
     def waiter() -> tuple[bool, float]:
-        t = time.monotonic()
-        ok = event.wait(timeout=0.05)
-        return ok, time.monotonic() - t
+        ok = event.wait(timeout=0.25)
+        return ok, clock()
 
-    ok, elapsed = waiter().result(timeout=5)
-    assert ok is False
-    assert 0.05 <= elapsed <= 1.0
+    assert waiter().result(timeout=5) == (False, 0.25)
     assert repr(event) == "<igogo.Event unset, 0 waiting>"
 
 
@@ -258,7 +264,8 @@ def test_event_set_clear_and_wait_on_a_set_event() -> None:
     assert igogo.job(event.wait)().result(timeout=5) is True
     event.clear()
     assert not event.is_set()
-    assert event.wait(timeout=0.01) is False
+    assert event.wait(timeout=0.5) is False
+    assert clock() == 0.5
 
 
 def test_regular_code_waits_on_an_event_set_by_a_job() -> None:
@@ -270,9 +277,8 @@ def test_regular_code_waits_on_an_event_set_by_a_job() -> None:
         event.set()
 
     j = setter()
-    t = time.monotonic()
     assert event.wait(timeout=5) is True
-    assert time.monotonic() - t < 2.0
+    assert clock() == 0.03  # set by the job, not the timeout
     j.result(timeout=5)
 
 
@@ -281,6 +287,7 @@ def test_many_jobs_waiting_for_one_job_are_all_woken() -> None:
     target = igogo.job(lambda: igogo.sleep(0.02) or "ok")()
     waiters = [igogo.job(target.result)() for _ in range(5)]
     assert igogo.wait(*waiters, timeout=2)
+    assert clock() == 0.02
     assert [w.result() for w in waiters] == ["ok"] * 5
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 import types
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._errors import NotInJobError
 from ._hosts import Host, ensure_host
-from ._hub import SCHED
+from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
 from ._options import JobOptions, check_number
 from ._record import JobRecord
@@ -175,12 +174,12 @@ def sleep(seconds: float) -> None:
                 "sleep forever only inside a job, or while jobs run"
             )
         elif seconds:
-            time.sleep(seconds)
+            SCHED.clock.sleep(seconds)
         return
     if seconds == 0:
         SCHED.yield_now()
         return
-    timer = SCHED.call_at(time.monotonic() + seconds, lambda: SCHED.wake(me))
+    timer = SCHED.call_at(now() + seconds, lambda: SCHED.wake(me))
     SCHED.park("sleeping", timer.cancel)
 
 
@@ -242,7 +241,7 @@ def wait(*jobs: Job[Any], timeout: float | None = None) -> bool:
     for j in jobs:
         if not isinstance(j, Job):
             raise TypeError(f"igogo.wait() takes Job objects; got {j!r}")
-        remaining = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
+        remaining = None if deadline == math.inf else max(deadline - now(), 0.0)
         if not j.wait(remaining):
             return False
     return True
@@ -256,7 +255,7 @@ def wait_all(timeout: float | None = None) -> bool:
     if me is None:
         SCHED.take_handovers()  # a job a thread has just started counts too
     while others := [j for j in _live() if j is not me]:
-        remaining = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
+        remaining = None if deadline == math.inf else max(deadline - now(), 0.0)
         if not wait(*others, timeout=remaining):
             return False
     return True
@@ -285,7 +284,7 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         wait_all()
     except BaseException:
         stop_all()
-        SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+        SCHED.pump(lambda: not SCHED.live, now() + 5.0)
         raise
     finally:
         guard.stop_all = before

@@ -47,11 +47,23 @@ if TYPE_CHECKING:
     from ._hosts import Host
     from ._job import Job
 
-__all__ = ["SCHED", "Scheduler", "Timer", "expire_slice", "yielder"]
+__all__ = ["SCHED", "Clock", "Scheduler", "Timer", "expire_slice", "now", "yielder"]
 
-_clock: Final = time.monotonic
+_monotonic: Final = time.monotonic
+"""The real clock.  Time slices are always real time, whatever the scheduler's clock."""
+_clock: Callable[[], float] = _monotonic
+"""The scheduler's clock: timers, sleeps, timeouts and waits are measured in it.
+
+The real clock unless a test swaps it (:meth:`Scheduler.set_clock`,
+:class:`igogo.testing.MockClock`); code outside this module reads it through
+:func:`now`."""
 _deadline: float = math.inf
-"""End of the running party's time slice (monotonic seconds)."""
+"""End of the running party's time slice (real monotonic seconds)."""
+
+
+def now() -> float:
+    """The scheduler's time in seconds: what sleeps, timeouts and timers are measured in."""
+    return _clock()
 
 
 def expire_slice() -> None:
@@ -71,9 +83,39 @@ def yielder() -> None:
     one round of the jobs when the slice is over, and returns at once when no
     job exists.
     """
-    if _clock() < _deadline:
+    if _monotonic() < _deadline:
         return
     SCHED.yield_slow()
+
+
+class Clock:
+    """The scheduler's clock: its time, and how regular code waits for it.
+
+    This one is the real clock (:func:`time.monotonic`, real waits);
+    :class:`igogo.testing.MockClock` is the other.  :meth:`Scheduler.set_clock`
+    swaps it.  Time slices (:func:`yielder`) stay on the real clock either way:
+    sharing the CPU is a matter of real time.
+    """
+
+    def now(self) -> float:
+        """This clock's time in seconds; never goes back."""
+        return _monotonic()
+
+    def idle(self, sched: Scheduler, when: float) -> None:
+        """Block the regular code that waits for jobs until ``when`` (this clock's time).
+
+        Nothing is ready meanwhile; return early if another thread hands work
+        over (``sched._wakeup`` is set).  The caller looks at the jobs again.
+        """
+        wait = when - self.now()
+        sched._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
+
+    def sleep(self, seconds: float) -> None:
+        """``igogo.sleep(seconds)`` in regular code while no job runs."""
+        time.sleep(seconds)
+
+
+REAL_CLOCK: Final = Clock()
 
 
 class Timer:
@@ -128,6 +170,8 @@ class Scheduler:
         self._in_tick = False
         self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
         self._wakeup = threading.Event()
+        self.clock: Clock = REAL_CLOCK
+        """The scheduler's clock (:meth:`set_clock`); its ``now`` is the module's ``_clock``."""
 
     # -- threads -----------------------------------------------------------------
 
@@ -163,7 +207,7 @@ class Scheduler:
             self.hooks.call(self.hooks.job_started, job)
         self.wake(job)
         if _deadline == math.inf:
-            _deadline = _clock() + self.tick_budget
+            _deadline = _monotonic() + self.tick_budget
 
     def _finalize(self, job: Job[Any]) -> None:
         """Complete a job's ending, whatever is raised meanwhile.
@@ -339,6 +383,53 @@ class Scheduler:
             job._held = False
             self.wake(job, job._send_value, job._send_exc)
 
+    # -- the clock -------------------------------------------------------------------------
+
+    def set_clock(self, clock: Clock | None, *, force: bool = False) -> None:
+        """Make ``clock`` the scheduler's clock (None: the real one again).
+
+        Refused while jobs are alive or timers are pending: their deadlines are
+        in the old clock's time.  Called on the thread that will run the jobs,
+        outside any tick (not in a hook or a done callback).  ``force`` swaps
+        anyway, keeping each pending timer's remaining time (a deadline a
+        waiting job holds itself is not carried over).
+        """
+        global _clock
+        if clock is None:
+            clock = REAL_CLOCK
+        if force:
+            shift = clock.now() - _clock()
+            self.timers[:] = [(w + shift, n, t) for w, n, t in self.timers if not t.cancelled]
+            for _, _, timer in self.timers:
+                timer.when += shift
+            heapq.heapify(self.timers)  # a uniform shift keeps the order; cheap anyway
+            self._timers_cancelled = 0
+            self.clock = clock
+            _clock = _monotonic if clock is REAL_CLOCK else clock.now
+            return
+        if self._in_tick:
+            raise RuntimeError(
+                "cannot change igogo's clock inside a hook, a timer or a done callback"
+            )
+        self.check_thread("changing igogo's clock")
+        self.take_handovers()  # a job another thread has just started counts too
+        if self.live:
+            names = ", ".join(repr(j) for j in sorted(self.live.values(), key=lambda j: j.id))
+            raise RuntimeError(
+                f"cannot change igogo's clock while {len(self.live)} job(s) are alive "
+                f"({names}): their sleeps and timeouts are in the current clock's time; "
+                "change it before starting them, or wait for them (igogo.wait_all()) first"
+            )
+        if any(not t[2].cancelled for t in self.timers):
+            raise RuntimeError(
+                "cannot change igogo's clock while timers are pending "
+                "(igogo.lowlevel.call_at): cancel them first"
+            )
+        self.timers.clear()  # only cancelled ones were left
+        self._timers_cancelled = 0
+        self.clock = clock
+        _clock = _monotonic if clock is REAL_CLOCK else clock.now
+
     # -- timers --------------------------------------------------------------------------
 
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
@@ -403,17 +494,21 @@ class Scheduler:
                 return
             hub_loop = _running_loop()
             budget = self.tick_budget
-            end = now + budget
+            # Slices are real time; under another clock (a test's MockClock) the
+            # timers are in its time, and only its jumps make them due.
+            virtual = _clock is not _monotonic
+            real = _monotonic() if virtual else now
+            end = real + budget
             share = budget / len(ready)
             while ready:
                 job = ready.popleft()
                 if job._paused and job._send_exc is None:
                     job._held = True
                     continue
-                d = now + share
+                d = real + share
                 if d > end:
                     d = end
-                if timers and timers[0][0] < d:
+                if timers and timers[0][0] < d and not virtual:
                     d = timers[0][0]
                 _deadline = -math.inf if job._stop_reason else d
                 if self.interrupt_pending and not interrupts_to_caller and not self.interrupt_for:
@@ -428,8 +523,9 @@ class Scheduler:
                         self.interrupt_pending = False
                         self.interrupt_for = None
                         self._interrupt_job(job)
-                now = _clock()
-                if now >= end:
+                real = _monotonic()
+                now = _clock() if virtual else real
+                if real >= end:
                     break
                 if timers and timers[0][0] <= now:
                     self._fire_timers(now)
@@ -443,7 +539,7 @@ class Scheduler:
                 self.interrupt_pending = False  # held for a job, and none is left to take it
             self._in_tick = False
             self.current = None
-            _deadline = _clock() + self.tick_budget if self.live else math.inf
+            _deadline = _monotonic() + self.tick_budget if self.live else math.inf
 
     def _fire_timers(self, now: float) -> None:
         timers = self.timers
@@ -541,8 +637,7 @@ class Scheduler:
                 return False
             if self.ready or self._calls:
                 continue
-            wait = min(self.next_deadline(), deadline) - now
-            self._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
+            self.clock.idle(self, min(self.next_deadline(), deadline))
             self._wakeup.clear()
         return True
 

@@ -14,7 +14,7 @@ from greenlet import GreenletExit, getcurrent
 
 from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError
 from ._hooks import logger
-from ._hub import SCHED
+from ._hub import SCHED, now
 
 if TYPE_CHECKING:
     from greenlet import greenlet
@@ -309,4 +309,4 @@ def _deadline_after(timeout: float | None) -> float:
         return math.inf
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
         raise ValueError(f"timeout={timeout!r}: must be a number of seconds or None")
-    return time.monotonic() + timeout
+    return now() + timeout

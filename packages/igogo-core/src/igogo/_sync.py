@@ -9,11 +9,10 @@ operations raise :class:`~igogo.WrongThreadError` there.
 from __future__ import annotations
 
 import queue
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._hub import SCHED
+from ._hub import SCHED, now
 from ._job import _deadline_after, current_job
 from ._options import check_number
 
@@ -40,7 +39,7 @@ def _wait_until(ready: Callable[[], bool], waiters: list[Job[Any]], timeout: flo
     if current_job() is None:
         return SCHED.pump(ready, deadline)
     while not ready():
-        if time.monotonic() >= deadline:
+        if now() >= deadline:
             return False
         try:
             SCHED.park_in(waiters, deadline)
