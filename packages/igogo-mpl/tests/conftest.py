@@ -38,9 +38,10 @@ LEAKS = LeakCheck(
     import matplotlib.pyplot as plt
     from igogo._hub import SCHED
     from igogo_mpl._plugin import KEY, PLUGIN
-    if PLUGIN._swapped:
+    if PLUGIN.pyplots.swapped:
         problems.append("a job's pyplot is still installed")
-    left = [repr(j) for j in SCHED.history if KEY in j.host_data]
+    # The history keeps a weak reference to each finished job (and its record).
+    left = [repr(j) for ref, _ in SCHED.history if (j := ref()) is not None and KEY in j.host_data]
     if left:
         problems.append(f"plugin state kept for finished jobs {left}")
     plt.close("all")
@@ -86,7 +87,7 @@ def mpl() -> Iterator[Any]:
     for j in leaked:
         j.stop()
     SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
-    swapped = PLUGIN._swapped
+    swapped = PLUGIN.pyplots.swapped
     plt.close("all")
     if not was_hooked:
         igogo.remove_hook(PLUGIN)

@@ -69,3 +69,42 @@ def test_each_jobs_final_figures_are_recorded_in_its_own_cell() -> None:
     assert "html" in shown[2]
     assert nb.cells[6].outputs[-1]["text"] == "[]\n"
     assert not any(o.output_type == "error" for c in nb.cells for o in c.outputs)
+
+
+def test_a_host_whose_headless_writer_fills_displays_gets_the_final_figures(
+    mpl: Any, monkeypatch: Any
+) -> None:
+    """igogo-jupyter's headless writer, once it can reserve and fill displays, does it for us."""
+    import matplotlib.pyplot as plt
+
+    import igogo
+    from igogo_mpl import _plugin
+
+    calls: list[tuple[str, Any]] = []
+
+    class Writer:
+        def reserve(self, display_id: str) -> None:
+            calls.append(("reserve", display_id))
+
+        def update_displays(self, updates: list[Any]) -> None:
+            calls.append(("update", updates))
+
+    class Host:
+        headless = Writer()
+
+        def for_job(self, job: Any, fn: Any, *args: Any) -> Any:
+            return fn(*args)
+
+    monkeypatch.setattr(_plugin, "display_host", Host)
+
+    @igogo.job
+    def draw() -> None:
+        plt.plot([0, 1])
+        igogo.sleep(0.001)
+
+    draw().result(timeout=5)
+    assert [c[0] for c in calls] == ["reserve", "update"]
+    ((did, data, _),) = calls[1][1]
+    assert did == calls[0][1]
+    assert "image/png" in data
+    assert plt.get_fignums() == []  # shown, then closed, as in a kernel

@@ -19,7 +19,7 @@ LEFT = "(plt.get_fignums(), gc.collect() * 0 + sum(r() is not None for r in refs
 HELPERS = """\
 def first_y(fig):
     return [float(line.get_ydata()[1]) for line in fig.axes[0].lines]
-from igogo_mpl._plugin import bundle
+from igogo_mpl._images import bundle
 """
 
 

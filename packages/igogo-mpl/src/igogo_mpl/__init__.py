@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ._plugin import KEY, PLUGIN, Settings, Stats
+from ._plugin import PLUGIN
+from ._state import KEY, JobFigures, Settings, Stats
 
 if TYPE_CHECKING:
     from igogo import Job
@@ -76,7 +77,7 @@ def figures(job: Job[Any] | None = None) -> list[Any]:
     if job is None or job is me:  # the pyplot installed now
         managers = list(mod.Gcf.figs.values())
     else:
-        state = job.host_data.get(KEY)
+        state: JobFigures | None = job.host_data.get(KEY)
         managers = [] if state is None else list(state.figs.values())
     return [m.canvas.figure for m in managers]
 

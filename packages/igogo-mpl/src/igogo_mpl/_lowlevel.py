@@ -1,0 +1,76 @@
+"""What the plugin needs from igogo beyond its public API, in one place.
+
+The plugin follows jobs through public hooks (``igogo.add_hook``), but it also
+needs a handful of things igogo does not publish yet: the jobs still alive (to
+tell whether a figure's owner still has it open), the host driving them (to
+know whether figures are shown in cells, and whether a run is headless), a
+timer (to render a changing figure when the job holds the CPU for long) and an
+import watch (to do nothing at all until pyplot exists).  They come from
+igogo's private modules, and only this module imports those: when igogo grows
+its public ``igogo.lowlevel`` layer, the switch is made here and nowhere else.
+
+A host that shows things in cells (igogo-jupyter's) is recognised by what it
+can do, not by its class, so the plugin imports no Jupyter package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from igogo._hub import SCHED, Timer
+from igogo._imports import ImportWatch
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from igogo import Job
+
+__all__ = [
+    "DisplayHost",
+    "ImportWatch",
+    "Timer",
+    "call_at",
+    "display_host",
+    "is_headless",
+    "live_job",
+    "live_jobs",
+]
+
+
+class DisplayHost(Protocol):
+    """A host that shows things in a job's cell (igogo-jupyter's ``JupyterHost``).
+
+    It may also have ``headless`` (a true value in a headless run, for nbclient
+    and papermill) and ``in_loop_tick`` (true while the host's loop, not a cell,
+    drives the jobs); the plugin reads both with ``getattr``, as optional.
+    """
+
+    def for_job(self, job: Job[Any], fn: Callable[..., object], *args: Any) -> object:
+        """Run ``fn(*args)`` so that what it displays goes to ``job``'s cell."""
+        ...
+
+
+def display_host() -> DisplayHost | None:
+    """The host if it shows things in cells (the Jupyter host), else None (scripts)."""
+    host: Any = SCHED.host
+    return host if getattr(host, "for_job", None) is not None else None
+
+
+def is_headless(host: DisplayHost) -> bool:
+    """Whether ``host`` runs headless: nothing live, a job's output written out at its end."""
+    return bool(getattr(host, "headless", False))
+
+
+def live_jobs() -> list[Job[Any]]:
+    """The jobs that have not ended."""
+    return list(SCHED.live.values())
+
+
+def live_job(job_id: int) -> Job[Any] | None:
+    """The job with id ``job_id`` if it has not ended."""
+    return SCHED.live.get(job_id)
+
+
+def call_at(when: float, callback: Callable[[], object]) -> Timer:
+    """Call ``callback()`` between job steps once the monotonic clock reaches ``when``."""
+    return SCHED.call_at(when, callback)
