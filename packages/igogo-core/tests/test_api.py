@@ -34,39 +34,52 @@ def test_the_decorator_without_options() -> None:
     assert j.result(timeout=5) == "hello you"
 
 
-def test_the_decorator_with_options() -> None:
-    @igogo.job(name="fetcher", kind="markdown", displays=3, warn_rewrite=False, timeout=5)
+@pytest.fixture
+def colour_option() -> Iterator[None]:
+    """An option registered the way an integration registers its own (igogo.lowlevel)."""
+    from igogo import _options
+
+    def check(value: object) -> None:
+        if value not in ("red", "blue"):
+            raise ValueError(f"colour={value!r}: allowed colours are 'red', 'blue'")
+
+    igogo.lowlevel.register_option("colour", "red", check, owner="test")
+    yield
+    del _options._registered["colour"]
+
+
+def test_the_decorator_with_options(colour_option: None) -> None:
+    @igogo.job(name="fetcher", timeout=5, colour="blue")
     def fetch() -> int:
         return 1
 
     j = fetch()
     assert j.name == "fetcher"
-    assert j.options == igogo.JobOptions(
-        name="fetcher", kind="markdown", displays=3, warn_rewrite=False, timeout=5
-    )
-    assert j.options.auto_display_figures is True
+    assert j.options == igogo.JobOptions(name="fetcher", timeout=5, extra={"colour": "blue"})
+    assert j.options.colour == "blue" and j.options.get("colour") == "blue"
     assert j.result(timeout=5) == 1
 
     @igogo.job()
     def bare() -> int:
         return 2
 
-    assert bare().result(timeout=5) == 2
+    b = bare()
+    assert b.options.colour == "red"  # the registered default
+    assert b.options.get("nothing", 7) == 7
+    with pytest.raises(AttributeError, match="job option 'nothing' is not known; options now: "):
+        b.options.nothing  # noqa: B018
+    assert b.result(timeout=5) == 2
 
 
-ALLOWED = "allowed options are name, kind, displays, warn_rewrite, auto_display_figures, timeout"
+ALLOWED = "allowed options are name, timeout"  # igogo's own, then the integrations'
 
 
 @pytest.mark.parametrize(
     ("options", "error", "fragments"),
     [
-        ({"colour": "red"}, TypeError, ["'colour'", ALLOWED]),
-        ({"colour": 1, "size": 2}, TypeError, ["'colour', 'size'", ALLOWED]),
-        ({"displays": -1}, ValueError, ["displays=-1", "integer >= 1"]),
-        ({"displays": 0}, ValueError, ["displays=0", "integer >= 1"]),
-        ({"displays": 1.5}, ValueError, ["displays=1.5", "integer >= 1"]),
-        ({"displays": True}, ValueError, ["displays=True", "integer >= 1"]),
-        ({"kind": "pdf"}, ValueError, ["kind='pdf'", "'text', 'markdown', 'html'"]),
+        ({"size": "red"}, TypeError, ["'size'", ALLOWED]),
+        ({"size": 1, "weight": 2}, TypeError, ["'size', 'weight'", ALLOWED]),
+        ({"colour": "green"}, ValueError, ["colour='green'", "allowed colours are"]),
         ({"timeout": 0}, ValueError, ["timeout=0", "positive number of seconds, or None"]),
         ({"timeout": -1}, ValueError, ["timeout=-1", "positive number of seconds"]),
         ({"timeout": math.nan}, ValueError, ["timeout=nan", "positive number of seconds"]),
@@ -75,12 +88,10 @@ ALLOWED = "allowed options are name, kind, displays, warn_rewrite, auto_display_
         ({"timeout": True}, ValueError, ["timeout=True", "positive number of seconds"]),
         ({"name": ""}, ValueError, ["name=''", "non-empty string or None"]),
         ({"name": 3}, ValueError, ["name=3", "non-empty string or None"]),
-        ({"warn_rewrite": "yes"}, ValueError, ["warn_rewrite='yes'", "True or False"]),
-        ({"auto_display_figures": 1}, ValueError, ["auto_display_figures=1", "True or False"]),
     ],
 )
 def test_a_bad_option_is_named_with_what_is_allowed(
-    options: dict[str, Any], error: type[Exception], fragments: list[str]
+    options: dict[str, Any], error: type[Exception], fragments: list[str], colour_option: None
 ) -> None:
     with pytest.raises(error) as info:
         igogo.job(**options)
@@ -88,6 +99,11 @@ def test_a_bad_option_is_named_with_what_is_allowed(
     for fragment in fragments:
         assert fragment in message
     assert not SCHED.live
+
+
+def test_an_option_cannot_shadow_igogos_own() -> None:
+    with pytest.raises(ValueError, match="option name 'timeout': must be an identifier, and not"):
+        igogo.lowlevel.register_option("timeout", 1, lambda v: None, owner="test")
 
 
 async def _coroutine_function() -> None:

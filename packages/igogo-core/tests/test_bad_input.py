@@ -28,8 +28,8 @@ import pytest
 import igogo
 from igogo._hub import SCHED
 
-OPTIONS = "allowed options are name, kind, displays, warn_rewrite, auto_display_figures, timeout"
-KINDS = "allowed kinds are 'text', 'markdown', 'html'"
+# igogo's own options come first; the installed integrations add theirs after them.
+OPTIONS = "allowed options are name, timeout"
 SECONDS_OR_NONE = "must be a number of seconds >= 0, or None"
 POSITIVE_SECONDS = "must be a positive number of seconds"
 
@@ -121,12 +121,6 @@ CASES = [
     case("name-empty", options(name=""), ValueError, "name=''", "non-empty string or None"),
     case("name-blank", options(name="  "), ValueError, "name='  '", "non-empty string or None"),
     case("name-int", options(name=3), ValueError, "name=3", "non-empty string or None"),
-    case("kind-pdf", options(kind="pdf"), ValueError, "kind='pdf'", KINDS),
-    case("kind-none", options(kind=None), ValueError, "kind=None", KINDS),
-    case("displays-0", options(displays=0), ValueError, "displays=0", "integer >= 1"),
-    case("displays-1.5", options(displays=1.5), ValueError, "displays=1.5", "integer >= 1"),
-    case("displays-true", options(displays=True), ValueError, "displays=True", "integer >= 1"),
-    case("displays-str", options(displays="2"), ValueError, "displays='2'", "integer >= 1"),
     case("timeout-0", options(timeout=0), ValueError, "timeout=0", POSITIVE_SECONDS, "or None"),
     case("timeout-neg", options(timeout=-1), ValueError, "timeout=-1", POSITIVE_SECONDS),
     case("timeout-nan", options(timeout=math.nan), ValueError, "timeout=nan", POSITIVE_SECONDS),
@@ -139,20 +133,6 @@ CASES = [
     ),
     case("timeout-str", options(timeout="10"), ValueError, "timeout='10'", POSITIVE_SECONDS),
     case("timeout-bool", options(timeout=True), ValueError, "timeout=True", POSITIVE_SECONDS),
-    case(
-        "warn-rewrite-str",
-        options(warn_rewrite="yes"),
-        ValueError,
-        "warn_rewrite='yes'",
-        "must be True or False",
-    ),
-    case(
-        "auto-display-figures-int",
-        options(auto_display_figures=1),
-        ValueError,
-        "auto_display_figures=1",
-        "must be True or False",
-    ),
     case("unknown-option", options(colour="red"), TypeError, "'colour'", OPTIONS),
     # -- what @igogo.job and igogo.run take ------------------------------------------------------
     case("job-of-int", lambda: igogo.job(42), TypeError, "got 42", "decorates functions"),

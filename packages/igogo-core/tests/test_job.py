@@ -655,4 +655,4 @@ def test_what_igogo_keeps_of_a_finished_job_pins_no_frames_or_results(ending: st
     record = igogo.jobs()[-1]
     assert isinstance(record, JobRecord) and record.state == ending
     assert record.done() and (ending != "failed" or record.error == "ValueError: with a big local")
-    assert "work" in repr(igogo.jobs()) and ending in igogo.jobs()._repr_html_()
+    assert "work" in repr(igogo.jobs()) and ending in repr(igogo.jobs())

@@ -22,7 +22,6 @@ EXPECTED = [
     "JobList",
     "JobOptions",
     "JobTimeoutError",
-    "KINDS",
     "MapError",
     "MapJob",
     "MapStatus",
@@ -44,6 +43,7 @@ EXPECTED = [
     "display",
     "job",
     "jobs",
+    "lowlevel",
     "map",
     "offload",
     "plugins",
@@ -81,7 +81,7 @@ def test_no_public_name_is_left_out_of_all() -> None:
     public = {
         name
         for name, value in vars(igogo).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+        if not name.startswith("_") and (not inspect.ismodule(value) or name == "lowlevel")
     }
     # The IPython extension entry points are found by name, not imported.
     assert public - set(igogo.__all__) <= {"load_ipython_extension", "unload_ipython_extension"}
@@ -108,10 +108,54 @@ def test_exceptions_form_the_documented_families() -> None:
 def test_the_version_and_constants() -> None:
     assert isinstance(igogo.__version__, str)
     assert igogo.__version__.count(".") >= 1
-    assert igogo.KINDS == ("text", "markdown", "html")
     assert len(igogo.STATES) == 9
 
 
 def test_the_package_is_marked_as_typed() -> None:
     marker = importlib.resources.files("igogo") / "py.typed"
     assert marker.is_file()
+
+
+LOWLEVEL = [
+    "JOB_ENTRY_CODES",
+    "AsyncioHost",
+    "BlockingHost",
+    "Hook",
+    "Host",
+    "ImportWatch",
+    "JobOptions",
+    "JobRecord",
+    "OptionSpec",
+    "Timer",
+    "add_hook",
+    "call_at",
+    "clock",
+    "current_host",
+    "error_line",
+    "failure",
+    "live_jobs",
+    "progress_bar",
+    "register_option",
+    "remove_hook",
+]
+
+
+def test_the_lowlevel_layer_is_exactly_the_expected_names() -> None:
+    assert igogo.lowlevel.__all__ == LOWLEVEL
+    for name in LOWLEVEL:
+        assert getattr(igogo.lowlevel, name) is not None, name
+
+
+def test_the_lint_bans_every_private_module_outside_the_core() -> None:
+    """A new private module must be added to ruff's banned-api list in the root pyproject."""
+    import pkgutil
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    banned = config["tool"]["ruff"]["lint"]["flake8-tidy-imports"]["banned-api"]
+    private = {
+        f"igogo.{m.name}" for m in pkgutil.iter_modules(igogo.__path__) if m.name.startswith("_")
+    }
+    assert private <= set(banned), sorted(private - set(banned))

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 import igogo
-from igogo._hub import SCHED
+from igogo.lowlevel import live_jobs
 from igogo_jupyter import NotebookRun, NotebookRunError, map_notebook
 from igogo_jupyter._notebooks import _checked_parameters, _filename
 
@@ -76,7 +76,7 @@ def two_workers() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_job_left() -> Iterator[None]:
     yield
-    leaked = [repr(j) for j in SCHED.live.values()]
+    leaked = [repr(j) for j in live_jobs()]
     if leaked:
         igogo.stop_all()
         igogo.wait_all(10)
@@ -213,7 +213,7 @@ def test_bad_input_is_refused_before_anything_runs(
     with pytest.raises(ImportError, match=r"pip install 'igogo-jupyter\[notebooks\]'"):
         map_notebook(notebook, ok)
 
-    assert not SCHED.live
+    assert not live_jobs()
 
 
 def test_exported() -> None:

@@ -235,7 +235,7 @@ def test_the_plugin_makes_the_bars_of_maps_inside_their_job(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``progress_bar(total=, desc=)``: a ``tqdm.auto`` bar counting items, owned by the job."""
-    from igogo._hosts import progress_bar
+    from igogo.lowlevel import progress_bar
 
     @igogo.job(name="mapper")
     def make() -> tuple[Any, igogo.Job[Any] | None, list[int]]:

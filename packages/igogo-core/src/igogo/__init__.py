@@ -8,6 +8,7 @@ jobs (a Jupyter kernel, an asyncio loop, or your script's waits) is found when
 the first job starts.
 """
 
+from . import lowlevel
 from ._api import (
     JobFunction,
     JobList,
@@ -46,7 +47,7 @@ from ._hub import yielder
 from ._job import STATES, Job, current_job
 from ._map import MapJob, map
 from ._offload import offload
-from ._options import KINDS, JobOptions
+from ._options import JobOptions
 from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
 
@@ -73,7 +74,6 @@ def unload_ipython_extension(ipython: object) -> None:
 
 __all__ = [
     "ITEM_STATES",
-    "KINDS",
     "STATES",
     "AsyncioHost",
     "BlockingHost",
@@ -108,6 +108,7 @@ __all__ = [
     "display",
     "job",
     "jobs",
+    "lowlevel",
     "map",
     "offload",
     "plugins",

@@ -132,23 +132,19 @@ class JobFunction(Generic[P, T]):
 def job(fn: Callable[P, T], /) -> JobFunction[P, T]: ...
 @overload
 def job(
-    *,
-    name: str | None = None,
-    kind: str = "text",
-    displays: int = 1,
-    warn_rewrite: bool = True,
-    auto_display_figures: bool = True,
-    timeout: float | None = None,
+    *, name: str | None = None, timeout: float | None = None, **options: Any
 ) -> Callable[[Callable[P, T]], JobFunction[P, T]]: ...
 def job(fn: Callable[P, T] | None = None, /, **options: Any) -> Any:
     """Make a function start a job each time it is called.
 
-    Use as ``@igogo.job`` or ``@igogo.job(name=..., timeout=...)``.  Options:
-    ``name`` (shown in job lists; default the function's name), ``kind``
-    (``"text"``, ``"markdown"`` or ``"html"``: how a display host renders the
-    job's printed text), ``displays`` (display slots the job may update in
-    place, >= 1), ``warn_rewrite``, ``auto_display_figures`` and ``timeout``
-    (seconds, after which the job is stopped in state ``timed out``).
+    Use as ``@igogo.job`` or ``@igogo.job(name=..., timeout=...)``.  igogo's own
+    options: ``name`` (shown in job lists; default the function's name) and
+    ``timeout`` (seconds, after which the job is stopped in state ``timed
+    out``).  Integrations add theirs: igogo-jupyter ``kind`` (``"text"``,
+    ``"markdown"`` or ``"html"``: how the job's printed text is rendered),
+    ``displays`` (display slots updated in place, >= 1) and ``warn_rewrite``;
+    igogo-mpl ``auto_display_figures``.  An unknown option is refused with the
+    list of those installed.
     """
     opts = JobOptions.from_kwargs(options)
     if fn is None:
@@ -296,11 +292,6 @@ class JobList(list["Job[Any] | JobRecord"]):
 
     Finished jobs that nobody holds any more appear as their :class:`JobRecord`.
     """
-
-    def _repr_html_(self) -> str:
-        from ._html import jobs_html
-
-        return jobs_html(self)
 
     def __repr__(self) -> str:
         if not self:

@@ -24,10 +24,38 @@ if TYPE_CHECKING:
 
     from ._job import Job
 
-__all__ = ["EVENTS", "Hooks", "logger"]
+__all__ = ["EVENTS", "Hook", "Hooks", "logger"]
 
 EVENTS: Final = ("job_started", "switched_in", "switched_out", "job_finished")
 _METHODS: Final = (*EVENTS, "take_display")
+
+
+class Hook:
+    """The events a hook may follow; subclass it, or give any object some of these methods.
+
+    A subclass registers only the events it overrides: the others cost nothing.
+
+    Each is called on the scheduler's thread, in the hub (never inside the job's
+    own greenlet), with the job.  ``take_display(job, obj)`` is offered every
+    object :func:`igogo.display` is given in a job: return True when the hook
+    has shown it itself (igogo-mpl shows figures this way).
+    """
+
+    def job_started(self, job: Job[Any]) -> None:
+        """A job entered the scheduler (it has not run yet)."""
+
+    def switched_in(self, job: Job[Any]) -> None:
+        """The job is about to run a step."""
+
+    def switched_out(self, job: Job[Any]) -> None:
+        """The job's step is over: it yielded, parked or ended."""
+
+    def job_finished(self, job: Job[Any]) -> None:
+        """The job has ended (its state is final; its waiters have been woken)."""
+
+    def take_display(self, job: Job[Any], obj: object) -> bool:
+        """Whether this hook has shown ``obj`` for ``job`` itself."""
+        return False
 
 
 class Hooks:
@@ -47,7 +75,12 @@ class Hooks:
 
     @staticmethod
     def _methods(hook: object) -> list[tuple[str, Callable[..., Any]]]:
-        return [(ev, m) for ev in _METHODS if callable(m := getattr(hook, ev, None))]
+        return [
+            (ev, m)
+            for ev in _METHODS
+            if callable(m := getattr(hook, ev, None))
+            and getattr(type(hook), ev, None) is not getattr(Hook, ev)  # not overridden: no call
+        ]
 
     @classmethod
     def _bound(cls, hook: object) -> list[tuple[Callable[..., Any]]]:

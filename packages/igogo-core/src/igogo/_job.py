@@ -292,12 +292,6 @@ class Job(Generic[T]):
         where = "" if self.origin is None else f" from {self.origin}"
         return f"<igogo.Job #{self.id} {self.name!r}{where} {self.state}>"
 
-    def _repr_html_(self) -> str:
-        """One line of HTML for notebooks: name, cell, state, elapsed time, error or output."""
-        from ._html import job_html
-
-        return job_html(self)
-
 
 def _resolve(fut: Any) -> None:
     if not fut.done():

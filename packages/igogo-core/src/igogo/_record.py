@@ -54,8 +54,3 @@ class JobRecord:
     def __repr__(self) -> str:
         where = "" if self.origin is None else f" from {self.origin}"
         return f"<igogo.Job #{self.id} {self.name!r}{where} {self.state}>"
-
-    def _repr_html_(self) -> str:
-        from ._html import job_html
-
-        return job_html(self)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any, Final
-
-from ._html import BORDER, FONT, MONO, MUTED, STATE_ACCENTS
 
 __all__ = ["ITEM_STATES", "ItemStatus", "MapStatus", "short_repr"]
 
 ITEM_STATES: Final = ("pending", "running", "ok", "error", "cancelled")
 """What an item of a map can be: waiting for a worker, in a worker, done, failed, cancelled."""
-
-_ACCENTS: Final = {
-    "pending": STATE_ACCENTS["pending"],
-    "running": STATE_ACCENTS["waiting"],  # blue: green is for the items done
-    "ok": STATE_ACCENTS["done"],
-    "error": STATE_ACCENTS["failed"],
-    "cancelled": STATE_ACCENTS["stopped"],
-}
 
 
 def short_repr(obj: object, limit: int = 60) -> str:
@@ -46,7 +35,7 @@ class ItemStatus:
 
 
 class MapStatus(list[ItemStatus]):
-    """Every item of a map as a row; a table when printed or shown in a notebook."""
+    """Every item of a map as a row; a table when printed (igogo-jupyter shows it as HTML)."""
 
     def counts(self) -> dict[str, int]:
         """How many items are in each state (every state, zeros included)."""
@@ -62,41 +51,16 @@ class MapStatus(list[ItemStatus]):
         parts += [f"{c[s]} {s}" for s in ("error", "running", "pending", "cancelled") if c[s]]
         return " · ".join(parts)
 
-    def _cells(self, row: ItemStatus) -> tuple[str, ...]:
+    def cells(self, row: ItemStatus) -> tuple[str, ...]:
+        """One row as text: index, item, state, attempts, time, error."""
         seconds = "" if row.seconds is None else f"{row.seconds:.2f}s"
         item = short_repr(row.item)
         return (str(row.index), item, row.state, str(row.attempts), seconds, row.error)
 
     def __repr__(self) -> str:
-        rows = [("#", "item", "state", "attempts", "time", "error"), *map(self._cells, self)]
+        rows = [("#", "item", "state", "attempts", "time", "error"), *map(self.cells, self)]
         widths = [max(len(r[i]) for r in rows) for i in range(6)]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
         ]
         return "\n".join([self.summary(), *lines])
-
-    def _repr_html_(self) -> str:
-        cell = f"padding:0.1em 0.9em 0.1em 0;text-align:left;border-bottom:1px solid {BORDER}"
-        head = "".join(
-            f'<th style="{cell};{MUTED};font-weight:600">{h}</th>'
-            for h in ("#", "item", "state", "attempts", "time", "error")
-        )
-        body = []
-        for row in self:
-            index, item, state, attempts, seconds, error = map(html.escape, self._cells(row))
-            accent = _ACCENTS.get(row.state, "inherit")
-            body.append(
-                f'<tr data-state="{state}">'
-                f'<td style="{cell};{MUTED}">{index}</td>'
-                f'<td style="{cell};{MONO}">{item}</td>'
-                f'<td style="{cell};color:{accent};font-weight:600">● {state}</td>'
-                f'<td style="{cell};font-variant-numeric:tabular-nums">{attempts}</td>'
-                f'<td style="{cell};{MUTED};font-variant-numeric:tabular-nums">{seconds}</td>'
-                f'<td style="{cell};color:{_ACCENTS["error"]};{MONO}">{error}</td></tr>'
-            )
-        return (
-            f'<div class="igogo-map-status" style="{FONT}">'
-            f'<div style="{MUTED};margin-bottom:0.3em">{html.escape(self.summary())}</div>'
-            f'<table style="border-collapse:collapse;background:transparent">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-        )

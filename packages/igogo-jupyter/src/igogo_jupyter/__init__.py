@@ -4,7 +4,8 @@ Installed, this package is found by ``igogo`` when the first job starts in a
 kernel (entry point ``igogo.hosts``): ``import igogo`` and ``@igogo.job`` are
 all a notebook needs.  ``%load_ext igogo`` (or ``igogo_jupyter``) adds the
 ``%%igogo`` and ``%igogo`` magics; ``%unload_ext`` removes them again.
-Importing this package does nothing by itself.
+Importing this package only registers the job options it understands
+(``kind``, ``displays``, ``warn_rewrite``).
 
 :func:`map_notebook` runs a notebook once per parameter set, with papermill, in
 worker processes (``pip install 'igogo-jupyter[notebooks]'``).
@@ -15,6 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._kernel import KernelBridge
+from ._options import KINDS, register
+
+register()  # the job options this host understands (kind, displays, warn_rewrite)
 
 if TYPE_CHECKING:
     from ._host import JupyterHost
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from ._notebooks import NotebookRun, NotebookRunError, map_notebook
 
 __all__ = [
+    "KINDS",
     "IgogoMagics",
     "JupyterHost",
     "KernelBridge",

@@ -24,9 +24,11 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 import igogo
+from igogo.lowlevel import JOB_ENTRY_CODES, failure
 
 from . import _widgets
 from ._headless import Headless
+from ._html import register_formatters
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
 from ._output import TAIL_LINES, JobStream, RichRender, Tail
@@ -39,7 +41,7 @@ __all__ = ["JupyterHost"]
 _KEY = "igogo_jupyter"
 # Frames of igogo's own machinery at the top of a job's traceback: a failing
 # job shows its traceback from the user's code on, as a failing cell does.
-_INTERNAL_FRAMES = frozenset({igogo.Job._run.__code__, _run_cell_body.__code__})
+_INTERNAL_FRAMES = frozenset({*JOB_ENTRY_CODES, _run_cell_body.__code__})
 
 
 class JobOutput:
@@ -94,6 +96,7 @@ class JupyterHost(igogo.AsyncioHost):
     def attach(self, sched: Any) -> None:
         super().attach(sched)
         igogo.add_hook(self)
+        register_formatters(self.bridge.shell)  # jobs and tables as HTML, in both modes
         if self.headless is None:
             self.board = _widgets.setup(self)
 
@@ -173,7 +176,7 @@ class JupyterHost(igogo.AsyncioHost):
         return job.run_in_context(self.bridge.run_for, out.header, fn, *args)
 
     def report_failure(self, job: Job[Any]) -> None:
-        exc = job._exception
+        exc = failure(job)
         assert exc is not None
         out = job_output(job)
         if self.headless is not None and out is not None:

@@ -26,6 +26,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 import igogo
 
 from ._kernel import cell_number
+from ._options import KINDS
 
 __all__ = ["IgogoMagics", "parse_options"]
 
@@ -44,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser() -> _Parser:
     p = _Parser(prog="%%igogo", add_help=False)
     p.add_argument("--name")
-    p.add_argument("--kind", choices=igogo.KINDS)
+    p.add_argument("--kind", choices=KINDS)
     p.add_argument("--displays", type=int)
     p.add_argument("--timeout", type=float)
     p.add_argument("--no-warn-rewrite", dest="warn_rewrite", action="store_false", default=None)

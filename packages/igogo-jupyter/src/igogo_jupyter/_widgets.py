@@ -32,7 +32,8 @@ from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 import igogo
-from igogo._html import (
+
+from ._html import (
     FONT,
     MONO,
     MUTED,

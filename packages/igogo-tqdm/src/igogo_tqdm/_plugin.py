@@ -41,8 +41,7 @@ from typing import Any
 
 import igogo
 from igogo import current_job, yielder
-from igogo._hub import SCHED
-from igogo._imports import ImportWatch
+from igogo.lowlevel import ImportWatch, live_jobs
 
 from . import _bars
 
@@ -139,7 +138,7 @@ class TqdmPlugin:
         if session is not None:
             session.on = False
         igogo.remove_hook(self)
-        for job in list(SCHED.live.values()):
+        for job in live_jobs():
             job.host_data.pop(_bars.PLUGIN_KEY, None)
 
     def job_finished(self, job: Any) -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import igogo
-from igogo import _html
+from igogo_jupyter import _html
 
 HEX = re.compile(r"#[0-9a-fA-F]{3,8}\b")
 
@@ -34,20 +34,20 @@ def broken() -> None:
 
 def test_job_html_shows_name_state_and_elapsed_escaped_and_themed() -> None:
     job = worker(2)
-    markup = job._repr_html_()
+    markup = _html.job_html(job)
     assert "&lt;worker&gt; &amp; co" in markup and "<worker>" not in markup
     assert 'data-state="pending"' in markup
     assert "0:00" in markup
     assert "var(--jp-ui-font-color1" in markup
     assert colours_outside_accents(markup) == []
     assert job.result() == 2
-    assert 'data-state="done"' in job._repr_html_()
+    assert 'data-state="done"' in _html.job_html(job)
 
 
 def test_a_failed_job_shows_its_error_in_one_line() -> None:
     job = broken()
     igogo.wait(job)
-    markup = job._repr_html_()
+    markup = _html.job_html(job)
     assert 'data-state="failed"' in markup
     assert "ValueError: bad &lt;input&gt;" in markup
     assert "second line" not in markup
@@ -59,14 +59,14 @@ def test_a_failed_job_shows_its_error_in_one_line() -> None:
 def test_joblist_html_is_a_themed_table() -> None:
     jobs = [worker(1), broken()]
     igogo.wait_all()
-    markup = igogo.JobList(jobs)._repr_html_()
+    markup = _html.jobs_html(igogo.JobList(jobs))
     assert markup.startswith("<table") and markup.count("<tr>") == 3
     for column in _html.TABLE_COLUMNS:
         assert f">{column}</th>" in markup
     assert 'data-state="done"' in markup and 'data-state="failed"' in markup
     assert "ValueError: bad &lt;input&gt;" in markup
     assert colours_outside_accents(markup) == []
-    assert "no igogo jobs" in igogo.JobList()._repr_html_()
+    assert "no igogo jobs" in _html.jobs_html(igogo.JobList())
 
 
 def test_every_state_has_an_accent_from_the_theme() -> None:
@@ -112,5 +112,26 @@ def test_an_exception_that_cannot_be_printed_is_described_as_python_does() -> No
     igogo.wait(j, k, timeout=5)
     assert _html.error_summary(j) == "Unprintable: <unprintable Unprintable object>"
     listing = igogo.jobs()
-    assert "failed" in repr(listing) and "Unprintable" in listing._repr_html_()
-    assert "Unprintable" in j._repr_html_() and k.result() == "ok"
+    assert "failed" in repr(listing) and "Unprintable" in _html.jobs_html(listing)
+    assert "Unprintable" in _html.job_html(j) and k.result() == "ok"
+
+
+def table() -> igogo.MapStatus:
+    from igogo import ItemStatus, MapStatus
+
+    return MapStatus(
+        [
+            ItemStatus(0, {"lr": 0.1}, "ok", 1, 0.25, ""),
+            ItemStatus(1, {"lr": 1.0}, "error", 2, 0.5, "ValueError: diverged"),
+            ItemStatus(2, "x" * 100, "running", 1, 3.0, ""),
+            ItemStatus(3, "<b>", "pending", 0, None, ""),
+        ]
+    )
+
+
+def test_html_escapes_items_and_marks_states() -> None:
+    page = _html.map_status_html(table())
+    assert "&lt;b&gt;" in page
+    assert page.count('data-state="') == 4
+    assert 'data-state="error"' in page and "ValueError: diverged" in page
+    assert "var(--jp-ui-font-color1" in page  # follows the notebook's theme

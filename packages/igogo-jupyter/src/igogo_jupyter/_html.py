@@ -1,6 +1,10 @@
-"""HTML for the rich reprs of :class:`~igogo.Job` and :class:`~igogo.JobList`.
+"""HTML for jobs, job lists and map status tables in notebooks.
 
-Plain strings, no IPython: a notebook shows them through ``_repr_html_``.
+Plain strings: :func:`register_formatters` makes IPython show
+:class:`~igogo.Job`, :class:`~igogo.lowlevel.JobRecord`,
+:class:`~igogo.JobList` and :class:`~igogo.MapStatus` with them.  The styling
+is JupyterLab's, so it lives here, with the Jupyter host, and not in igogo's
+core (whose reprs are plain text).
 Every colour but the state accents comes from JupyterLab's theme variables
 (``var(--jp-ui-font-color1)`` and friends), so the same HTML reads well in the
 light and the dark theme; the fallbacks after the comma apply where those
@@ -15,13 +19,13 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Final
 
-from ._errors import error_text
-from ._record import JobRecord
+import igogo
+from igogo.lowlevel import JobRecord, error_line, failure
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ._job import Job
+    from igogo import Job
 
 __all__ = [
     "BORDER",
@@ -35,7 +39,9 @@ __all__ = [
     "job_html",
     "jobs_html",
     "last_line",
+    "map_status_html",
     "origin_text",
+    "register_formatters",
     "state_html",
 ]
 
@@ -77,7 +83,7 @@ def error_summary(job: Job[Any] | JobRecord, limit: int = 200) -> str:
     if isinstance(job, JobRecord):
         text = job.error
         return text if len(text) <= limit else text[: limit - 1] + "…"
-    return error_text(job._exception, limit)
+    return error_line(failure(job), limit)
 
 
 def last_line(job: Job[Any] | JobRecord, limit: int = 200) -> str:
@@ -151,3 +157,49 @@ def jobs_html(jobs: Iterable[Job[Any] | JobRecord]) -> str:
         f'background:transparent"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+_ITEM_ACCENTS: Final = {
+    "pending": STATE_ACCENTS["pending"],
+    "running": STATE_ACCENTS["waiting"],  # blue: green is for the items done
+    "ok": STATE_ACCENTS["done"],
+    "error": STATE_ACCENTS["failed"],
+    "cancelled": STATE_ACCENTS["stopped"],
+}
+
+
+def map_status_html(status: igogo.MapStatus) -> str:
+    """A map's status as a themed table: one row per item, coloured by state."""
+    cell = f"padding:0.1em 0.9em 0.1em 0;text-align:left;border-bottom:1px solid {BORDER}"
+    head = "".join(
+        f'<th style="{cell};{MUTED};font-weight:600">{h}</th>'
+        for h in ("#", "item", "state", "attempts", "time", "error")
+    )
+    body = []
+    for row in status:
+        index, item, state, attempts, seconds, error = map(html.escape, status.cells(row))
+        accent = _ITEM_ACCENTS.get(row.state, "inherit")
+        body.append(
+            f'<tr data-state="{state}">'
+            f'<td style="{cell};{MUTED}">{index}</td>'
+            f'<td style="{cell};{MONO}">{item}</td>'
+            f'<td style="{cell};color:{accent};font-weight:600">● {state}</td>'
+            f'<td style="{cell};font-variant-numeric:tabular-nums">{attempts}</td>'
+            f'<td style="{cell};{MUTED};font-variant-numeric:tabular-nums">{seconds}</td>'
+            f'<td style="{cell};color:{_ITEM_ACCENTS["error"]};{MONO}">{error}</td></tr>'
+        )
+    return (
+        f'<div class="igogo-map-status" style="{FONT}">'
+        f'<div style="{MUTED};margin-bottom:0.3em">{html.escape(status.summary())}</div>'
+        f'<table style="border-collapse:collapse;background:transparent">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def register_formatters(shell: Any) -> None:
+    """Show jobs, job lists and map status tables as HTML in this shell (idempotent)."""
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(igogo.Job, job_html)
+    formatter.for_type(JobRecord, job_html)
+    formatter.for_type(igogo.JobList, jobs_html)
+    formatter.for_type(igogo.MapStatus, map_status_html)

@@ -1,0 +1,107 @@
+"""The layer integrations build on: hooks, hosts, timers, import watches, options, bars.
+
+``import igogo`` is for people who run jobs.  This module is for code that
+extends igogo (a display host such as igogo-jupyter, a library plugin such as
+igogo-mpl or igogo-tqdm, or your own): everything here is documented and kept
+stable like the rest of the public API, and nothing outside ``igogo`` itself
+may import igogo's private modules (``igogo._hub`` and friends; the project's
+lint enforces it for its own packages).
+
+What is here, by concern:
+
+* **Following jobs**: :class:`Hook` (the events a hook may define),
+  :func:`add_hook` / :func:`remove_hook`, :func:`live_jobs`,
+  :func:`failure` (a finished job's exception, without waiting or raising),
+  :func:`error_line` (an exception in one line that never raises, for tables),
+  :class:`JobRecord` (what stays of a job for display once it is gone) and
+  :data:`JOB_ENTRY_CODES` (igogo's frames at the top of a job's traceback, for
+  hosts that trim them).
+* **Driving jobs**: :class:`Host`, :class:`AsyncioHost`, :class:`BlockingHost`
+  and :func:`current_host`.
+* **Time**: :func:`clock` (the scheduler's monotonic clock), :func:`call_at`
+  and the :class:`Timer` it returns.
+* **Extending lazily**: :class:`ImportWatch` (run setup code right after a
+  library is first imported, without importing it first), and
+  :func:`register_option` (options a job accepts on your behalf).
+* **Progress**: :func:`progress_bar`, which asks the active plugins for a bar.
+
+Hooks, import callbacks, timer callbacks and bar methods are foreign code to
+igogo: one that raises is disabled, logged once on the ``igogo`` logger and
+listed by :func:`igogo.plugins`; it never breaks a job or the user's import.
+"""
+
+from __future__ import annotations
+
+from types import CodeType
+from typing import TYPE_CHECKING, Any, Final
+
+from . import _hub
+from ._api import add_hook, remove_hook
+from ._errors import error_text as error_line
+from ._hooks import Hook
+from ._hosts import AsyncioHost, BlockingHost, Host, progress_bar
+from ._hub import SCHED, Timer
+from ._imports import ImportWatch
+from ._job import Job
+from ._options import JobOptions, OptionSpec, register_option
+from ._record import JobRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "JOB_ENTRY_CODES",
+    "AsyncioHost",
+    "BlockingHost",
+    "Hook",
+    "Host",
+    "ImportWatch",
+    "JobOptions",
+    "JobRecord",
+    "OptionSpec",
+    "Timer",
+    "add_hook",
+    "call_at",
+    "clock",
+    "current_host",
+    "error_line",
+    "failure",
+    "live_jobs",
+    "progress_bar",
+    "register_option",
+    "remove_hook",
+]
+
+
+JOB_ENTRY_CODES: Final[frozenset[CodeType]] = frozenset({Job._run.__code__})
+"""Code of igogo's frames that start every job's traceback (hosts trim them)."""
+
+
+def live_jobs() -> list[Job[Any]]:
+    """The jobs that have not ended, oldest first."""
+    return sorted(SCHED.live.values(), key=lambda j: j.id)
+
+
+def failure(job: Job[Any]) -> BaseException | None:
+    """The exception a failed job ended with; None for every other job, never waiting."""
+    return job._exception
+
+
+def current_host() -> Host | None:
+    """The host driving the jobs now (None while no job exists)."""
+    return SCHED.host
+
+
+def clock() -> float:
+    """The scheduler's clock: monotonic seconds, the time base of :func:`call_at`."""
+    return _hub._clock()
+
+
+def call_at(when: float, callback: Callable[[], object]) -> Timer:
+    """Call ``callback()`` on the scheduler's thread once :func:`clock` reaches ``when``.
+
+    It runs between job steps; the returned :class:`Timer`'s ``cancel()`` drops
+    it (and what it holds) at once.  Call it on the thread that runs the jobs.
+    """
+    SCHED.check_thread("igogo.lowlevel.call_at()")
+    return SCHED.call_at(when, callback)
