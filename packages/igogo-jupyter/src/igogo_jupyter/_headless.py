@@ -32,11 +32,20 @@ class Headless:
 
     def adopt(self, out: JobOutput) -> None:
         """Place the job's empty displays in the cell that starts it."""
+        for did in (out.headless_id, *out.slot_ids):
+            self.reserve(did)
+        out.shown = [True] * len(out.slot_ids)
+
+    def reserve(self, display_id: str) -> None:
+        """Place an empty display in the running cell, to be filled by :meth:`update_displays`.
+
+        Integrations with displays of their own in a job's cell (igogo-mpl's
+        final figures) use this and :meth:`update_displays` through the host's
+        ``headless`` attribute.
+        """
         from IPython.display import display
 
-        for did in (out.headless_id, *out.slot_ids):
-            display({"text/plain": ""}, raw=True, display_id=did)
-        out.shown = [True] * len(out.slot_ids)
+        display({"text/plain": ""}, raw=True, display_id=display_id)
 
     def record(self, out: JobOutput, slot: int, obj: Any) -> None:
         """Keep what ``igogo.display`` put into ``slot``, to be written out at the end."""
@@ -49,6 +58,10 @@ class Headless:
         updates += [
             (out.slot_ids[i], data, md) for i, (data, md) in sorted(out.slot_content.items())
         ]
+        self.update_displays(updates)
+
+    def update_displays(self, updates: list[Update]) -> None:
+        """Send these display updates now, or when the next cell starts if no cell runs now."""
         if self.host.in_loop_tick:
             if not self.pending:
                 self.host.bridge.shell.events.register("pre_run_cell", self._next_cell)

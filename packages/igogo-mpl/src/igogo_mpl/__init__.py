@@ -23,8 +23,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ._lowlevel import register_options
 from ._plugin import PLUGIN
 from ._state import KEY, JobFigures, Settings, Stats
+
+register_options()  # auto_display_figures, a job option only this plugin understands
 
 if TYPE_CHECKING:
     from igogo import Job

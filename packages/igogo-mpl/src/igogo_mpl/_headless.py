@@ -10,11 +10,10 @@ starts (in a run that has pyplot) it reserves one empty display in its cell,
 and when it ends its final figures (the ones it made and the ones it showed
 with ``igogo.display``) are rendered once, side by side, into that display.
 
-Reserving and filling displays is igogo-jupyter's business, and this module
-asks its headless writer to do it when the writer offers that
-(``reserve(display_id)`` and ``update_displays(updates)``).  Until then it
-carries the same few lines itself (:func:`_reserve`, :class:`_Deferred`); they
-go once igogo-jupyter has them.
+Reserving and filling displays is igogo-jupyter's business: this module asks
+the host's headless writer (``host.headless``: ``reserve(display_id)`` and
+``update_displays(updates)``) and keeps no copy of that logic.  A headless
+host without that writer gets no figures recorded.
 """
 
 from __future__ import annotations
@@ -38,15 +37,15 @@ Update = tuple[str, dict[str, Any], dict[str, Any]]
 class HeadlessFigures:
     """Reserves each job's figure display when it starts, and fills it in when it ends."""
 
-    def __init__(self) -> None:
-        self._deferred = _Deferred()
-
     def job_started(self, host: DisplayHost, job: Job[Any]) -> None:
         """Reserve a display in the job's cell now, while that cell runs."""
         state = figures_of(job)
         state.placeholder = f"igogo-mpl-{job.id}-headless-{time.time_ns()}"
         reserve = getattr(getattr(host, "headless", None), "reserve", None)
-        (reserve or _reserve)(state.placeholder)
+        if reserve is not None:
+            reserve(state.placeholder)
+        else:
+            state.placeholder = None  # a headless host that records no displays
 
     def job_finished(self, host: DisplayHost, job: Job[Any], state: JobFigures) -> None:
         """The job's final figures, all in its cell's placeholder."""
@@ -69,49 +68,3 @@ class HeadlessFigures:
         write = getattr(getattr(host, "headless", None), "update_displays", None)
         if write is not None:
             write(updates)
-        else:
-            self._deferred.send(host, updates)
-
-
-def _reserve(display_id: str) -> None:
-    from IPython.display import display
-
-    display({"text/plain": ""}, raw=True, display_id=display_id)  # type: ignore[no-untyped-call, unused-ignore]
-
-
-class _Deferred:
-    """Display updates sent now, or when the next cell starts if no cell runs now.
-
-    They are sent from the cell running now (typically the one waiting for the
-    jobs), whose messages the client records, as igogo-jupyter sends a headless
-    job's text; a job that ends while no cell runs is written out by the next cell.
-    """
-
-    def __init__(self) -> None:
-        self.pending: list[Update] = []
-
-    def send(self, host: DisplayHost, updates: list[Update]) -> None:
-        if getattr(host, "in_loop_tick", False):
-            if not self.pending:
-                _shell().events.register("pre_run_cell", self._next_cell)
-            self.pending += updates
-        else:
-            _send(updates)
-
-    def _next_cell(self, info: object = None) -> None:
-        _shell().events.unregister("pre_run_cell", self._next_cell)
-        pending, self.pending = self.pending, []
-        _send(pending)
-
-
-def _shell() -> Any:
-    from IPython import get_ipython
-
-    return get_ipython()
-
-
-def _send(updates: list[Update]) -> None:
-    from IPython.display import update_display
-
-    for did, data, md in updates:
-        update_display(data, raw=True, metadata=md, display_id=did)  # type: ignore[no-untyped-call, unused-ignore]

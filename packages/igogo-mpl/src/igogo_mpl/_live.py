@@ -29,18 +29,17 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ._images import bundle, shows_itself
 from ._lowlevel import DisplayHost, call_at, display_host, is_headless
+from ._lowlevel import clock as _clock
 from ._state import KEY, OWNER, JobFigures, Stats, View, figures_of, log_failure
 
 if TYPE_CHECKING:
     from igogo import Job
 
 __all__ = ["refresh", "show_now"]
-
-_clock: Final = time.monotonic
 
 
 def refresh(job: Job[Any], state: JobFigures, *, final: bool, showed: bool = False) -> None:

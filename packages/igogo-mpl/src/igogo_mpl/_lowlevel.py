@@ -1,13 +1,13 @@
 """What the plugin needs from igogo beyond its public API, in one place.
 
-The plugin follows jobs through public hooks (``igogo.add_hook``), but it also
-needs a handful of things igogo does not publish yet: the jobs still alive (to
+The plugin follows jobs through public hooks (``igogo.add_hook``), and it also
+needs a handful of things from ``igogo.lowlevel``: the jobs still alive (to
 tell whether a figure's owner still has it open), the host driving them (to
 know whether figures are shown in cells, and whether a run is headless), a
-timer (to render a changing figure when the job holds the CPU for long) and an
-import watch (to do nothing at all until pyplot exists).  They come from
-igogo's private modules, and only this module imports those: when igogo grows
-its public ``igogo.lowlevel`` layer, the switch is made here and nowhere else.
+timer (to render a changing figure when the job holds the CPU for long), the
+scheduler's clock that timer runs on, and an import watch (to do nothing at
+all until pyplot exists).  This module is where the plugin takes them, and
+where it registers the one job option it adds, ``auto_display_figures``.
 
 A host that shows things in cells (igogo-jupyter's) is recognised by what it
 can do, not by its class, so the plugin imports no Jupyter package.
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from igogo._hub import SCHED, Timer
-from igogo._imports import ImportWatch
+from igogo import lowlevel
+from igogo.lowlevel import ImportWatch, Timer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +30,7 @@ __all__ = [
     "ImportWatch",
     "Timer",
     "call_at",
+    "clock",
     "display_host",
     "is_headless",
     "live_job",
@@ -52,7 +53,7 @@ class DisplayHost(Protocol):
 
 def display_host() -> DisplayHost | None:
     """The host if it shows things in cells (the Jupyter host), else None (scripts)."""
-    host: Any = SCHED.host
+    host: Any = lowlevel.current_host()
     return host if getattr(host, "for_job", None) is not None else None
 
 
@@ -63,14 +64,31 @@ def is_headless(host: DisplayHost) -> bool:
 
 def live_jobs() -> list[Job[Any]]:
     """The jobs that have not ended."""
-    return list(SCHED.live.values())
+    return lowlevel.live_jobs()
 
 
 def live_job(job_id: int) -> Job[Any] | None:
     """The job with id ``job_id`` if it has not ended."""
-    return SCHED.live.get(job_id)
+    return next((j for j in lowlevel.live_jobs() if j.id == job_id), None)
+
+
+def clock() -> float:
+    """The scheduler's clock, the time base of :func:`call_at` (virtual under a MockClock)."""
+    return lowlevel.clock()
 
 
 def call_at(when: float, callback: Callable[[], object]) -> Timer:
-    """Call ``callback()`` between job steps once the monotonic clock reaches ``when``."""
-    return SCHED.call_at(when, callback)
+    """Call ``callback()`` between job steps once :func:`clock` reaches ``when``."""
+    return lowlevel.call_at(when, callback)
+
+
+def _check_auto_display_figures(value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"auto_display_figures={value!r}: must be True or False")
+
+
+def register_options() -> None:
+    """Register ``auto_display_figures`` (show a job's pyplot figures in its cell; idempotent)."""
+    lowlevel.register_option(
+        "auto_display_figures", True, _check_auto_display_figures, owner="igogo-mpl"
+    )
