@@ -82,7 +82,7 @@ class Host:
         if "IPython" in sys.modules:
             from IPython.display import display
 
-            display(*objs, **kwargs)  # type: ignore[no-untyped-call]
+            display(*objs, **kwargs)
         else:
             print(*objs)
 
@@ -91,7 +91,7 @@ class Host:
         if "IPython" in sys.modules:
             from IPython.display import clear_output
 
-            clear_output(wait=wait)  # type: ignore[no-untyped-call]
+            clear_output(wait=wait)
 
     def report_failure(self, job: Job[Any]) -> None:
         """Show a failed job's exception; by default as a traceback on stderr."""

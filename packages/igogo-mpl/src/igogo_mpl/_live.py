@@ -155,9 +155,9 @@ def _publish(data: dict[str, Any], md: dict[str, Any], display_id: str, update: 
     from IPython.display import display, update_display
 
     if update:
-        update_display(data, raw=True, metadata=md, display_id=display_id)  # type: ignore[no-untyped-call, unused-ignore]
+        update_display(data, raw=True, metadata=md, display_id=display_id)
     else:
-        display(data, raw=True, metadata=md, display_id=display_id)  # type: ignore[no-untyped-call, unused-ignore]
+        display(data, raw=True, metadata=md, display_id=display_id)
 
 
 def _report(fig: Any, exc: BaseException) -> None:

@@ -18,7 +18,7 @@ from . import _bars
 __all__ = ["tqdm", "trange"]
 
 
-class tqdm(_auto_tqdm):  # the name users import
+class tqdm(_auto_tqdm):  # type: ignore[misc]  # tqdm ships no types; the name users import
     """``tqdm.auto.tqdm`` whose bars, created inside an igogo job, belong to it.
 
     Each iteration and each ``update()`` of such a bar is a switch point
