@@ -191,7 +191,7 @@ CASES = [
     case(
         "run-in-a-job",
         in_a_job(lambda: igogo.run(square, 2)),
-        RuntimeError,
+        igogo.MisuseError,
         "igogo.run('square')",
         "cannot run in a job",
         "call the job function directly",
@@ -399,7 +399,7 @@ CASES = [
     case(
         "deactivate-unknown-plugin",
         lambda: igogo.deactivate_plugin("no-such-plugin"),
-        KeyError,
+        igogo.UnknownPluginError,
         "'no-such-plugin'",
         "active plugins:",
     ),

@@ -25,11 +25,13 @@ EXPECTED = [
     "MapError",
     "MapJob",
     "MapStatus",
+    "MisuseError",
     "NotInJobError",
     "Queue",
     "STATES",
     "Stop",
     "StoppedError",
+    "UnknownPluginError",
     "WorkerDiedError",
     "WorkerError",
     "WorkerTraceback",
@@ -91,6 +93,8 @@ def test_exceptions_form_the_documented_families() -> None:
     assert issubclass(igogo.Stop, BaseException)
     assert not issubclass(igogo.Stop, Exception)  # `except Exception` does not swallow it
     for error in (
+        igogo.MisuseError,
+        igogo.UnknownPluginError,
         igogo.StoppedError,
         igogo.DeadlockError,
         igogo.NotInJobError,
@@ -103,6 +107,10 @@ def test_exceptions_form_the_documented_families() -> None:
     assert issubclass(igogo.BrokenExecutorError, igogo.WorkerError)
     assert issubclass(igogo.JobTimeoutError, igogo.StoppedError)
     assert issubclass(igogo.IgogoError, Exception)
+    for misuse in (igogo.NotInJobError, igogo.DeadlockError, igogo.WrongThreadError):
+        assert issubclass(misuse, igogo.MisuseError)
+    assert issubclass(igogo.MisuseError, RuntimeError)  # what these were before 0.2
+    assert issubclass(igogo.UnknownPluginError, KeyError)
 
 
 def test_the_version_and_constants() -> None:

@@ -8,7 +8,7 @@ import types
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from ._errors import NotInJobError
+from ._errors import MisuseError, NotInJobError
 from ._hosts import Host, ensure_host
 from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
@@ -264,7 +264,7 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     stopped, their ``finally`` blocks run, and ``KeyboardInterrupt`` propagates.
     """
     if current_job() is not None:
-        raise RuntimeError(
+        raise MisuseError(
             f"igogo.run({getattr(fn, '__qualname__', fn)!r}) cannot run in a job: it drives "
             "the jobs from a script; call the job function directly to start a job from a job"
         )
@@ -323,10 +323,19 @@ def jobs() -> JobList:
     return JobList(sorted(seen.values(), key=lambda j: j.id))
 
 
-_UNSET: Any = object()
+class _Unchanged:
+    """The default of :func:`configure`'s settings: leave this one as it is."""
+
+    def __repr__(self) -> str:
+        return "<unchanged>"
 
 
-def configure(*, tick_budget: float | None = None, workers: int | None = _UNSET) -> dict[str, Any]:
+_UNCHANGED: Any = _Unchanged()
+
+
+def configure(
+    *, tick_budget: float = _UNCHANGED, workers: int | None = _UNCHANGED
+) -> dict[str, Any]:
     """Read or change igogo's settings; returns the settings now in force.
 
     ``tick_budget``: seconds of CPU one tick gives all ready jobs together
@@ -336,14 +345,16 @@ def configure(*, tick_budget: float | None = None, workers: int | None = _UNSET)
     ``workers``: the number of processes in the default pool of
     :func:`offload` and :func:`map` (None: one per CPU).  A pool already
     running is resized at its next use.
+
+    A setting left out is left unchanged; ``configure()`` only reads them.
     """
-    if tick_budget is not None:
+    if tick_budget is not _UNCHANGED:
         check_number("tick_budget", tick_budget, above=True, finite=True, unit="seconds")
-    if workers is not _UNSET:
+    if workers is not _UNCHANGED:
         check_number("workers", workers, minimum=1, whole=True, none="one per CPU")
-    if tick_budget is not None:  # set nothing unless every setting is valid
+    if tick_budget is not _UNCHANGED:  # set nothing unless every setting is valid
         SCHED.tick_budget = float(tick_budget)
-    if workers is not _UNSET:
+    if workers is not _UNCHANGED:
         configure_workers(workers)
     return {"tick_budget": SCHED.tick_budget, "workers": settings["workers"]}
 

@@ -15,9 +15,11 @@ __all__ = [
     "IgogoError",
     "JobTimeoutError",
     "MapError",
+    "MisuseError",
     "NotInJobError",
     "Stop",
     "StoppedError",
+    "UnknownPluginError",
     "WorkerDiedError",
     "WorkerError",
     "WorkerTraceback",
@@ -51,16 +53,32 @@ class JobTimeoutError(StoppedError):
     """The job ran longer than its ``timeout=`` and was stopped."""
 
 
-class NotInJobError(IgogoError, RuntimeError):
+class MisuseError(IgogoError, RuntimeError):
+    """A call made where it cannot work: the message says where it can.
+
+    Waiting for jobs inside a hook or a done callback, ``igogo.run()`` inside a
+    job, changing the clock while jobs are alive.  Its subclasses name the
+    common cases.
+    """
+
+
+class NotInJobError(MisuseError):
     """An operation that only makes sense inside a job was called outside one."""
 
 
-class DeadlockError(IgogoError, RuntimeError):
+class DeadlockError(MisuseError):
     """A wait that can never end, such as a job waiting for itself."""
 
 
-class WrongThreadError(IgogoError, RuntimeError):
+class WrongThreadError(MisuseError):
     """A call that must run on the scheduler's thread came from another thread."""
+
+
+class UnknownPluginError(IgogoError, KeyError):
+    """No plugin of that name is active (the message lists those that are)."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
 
 
 class WorkerError(IgogoError):

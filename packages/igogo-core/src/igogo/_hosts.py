@@ -26,6 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import _foreign as foreign
+from ._errors import UnknownPluginError
 from ._hooks import logger
 from ._hub import SCHED, Scheduler
 
@@ -319,7 +320,7 @@ def deactivate_plugin(name: str) -> None:
     """Deactivate an active plugin; it stays off for the rest of the process."""
     if name not in _plugins:
         known = ", ".join(sorted(_plugins)) or "none"
-        raise KeyError(f"no active igogo plugin named {name!r}; active plugins: {known}")
+        raise UnknownPluginError(f"no active igogo plugin named {name!r}; active plugins: {known}")
     plugin = _plugins.pop(name)
     _plugin_errors[name] = "deactivated"
     plugin.deactivate()

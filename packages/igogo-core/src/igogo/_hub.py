@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 from greenlet import getcurrent, greenlet
 
 from . import _foreign as foreign
-from ._errors import Stop, WrongThreadError
+from ._errors import MisuseError, Stop, WrongThreadError
 from ._hooks import Hooks, logger
 from ._interrupt import InterruptGuard
 from ._record import JobRecord
@@ -408,20 +408,20 @@ class Scheduler:
             _clock = _monotonic if clock is REAL_CLOCK else clock.now
             return
         if self._in_tick:
-            raise RuntimeError(
+            raise MisuseError(
                 "cannot change igogo's clock inside a hook, a timer or a done callback"
             )
         self.check_thread("changing igogo's clock")
         self.take_handovers()  # a job another thread has just started counts too
         if self.live:
             names = ", ".join(repr(j) for j in sorted(self.live.values(), key=lambda j: j.id))
-            raise RuntimeError(
+            raise MisuseError(
                 f"cannot change igogo's clock while {len(self.live)} job(s) are alive "
                 f"({names}): their sleeps and timeouts are in the current clock's time; "
                 "change it before starting them, or wait for them (igogo.wait_all()) first"
             )
         if any(not t[2].cancelled for t in self.timers):
-            raise RuntimeError(
+            raise MisuseError(
                 "cannot change igogo's clock while timers are pending "
                 "(igogo.lowlevel.call_at): cancel them first"
             )
@@ -622,7 +622,7 @@ class Scheduler:
         next timer, or until another thread hands work over.
         """
         if self._in_tick:
-            raise RuntimeError(
+            raise MisuseError(
                 "cannot wait for igogo jobs inside a hook or a done callback; "
                 "use add_done_callback() to react to a job's end instead"
             )

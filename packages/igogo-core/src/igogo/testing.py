@@ -50,6 +50,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from . import _hub
+from ._errors import MisuseError
 from ._hub import SCHED, Clock, Scheduler, expire_slice
 from ._options import check_number
 
@@ -166,9 +167,9 @@ class MockClock(Clock):
     def __enter__(self) -> MockClock:
         current = SCHED.clock
         if current is self:
-            raise RuntimeError(f"{self!r} is already igogo's clock; enter it once")
+            raise MisuseError(f"{self!r} is already igogo's clock; enter it once")
         if current is not _hub.REAL_CLOCK:
-            raise RuntimeError(
+            raise MisuseError(
                 f"another clock is igogo's clock ({current!r}); use one MockClock at a time"
             )
         SCHED.set_clock(self)
@@ -182,7 +183,7 @@ class MockClock(Clock):
         tb: TracebackType | None,
     ) -> None:
         if SCHED.clock is not self:
-            raise RuntimeError(f"{self!r} is not igogo's clock; it was never entered")
+            raise MisuseError(f"{self!r} is not igogo's clock; it was never entered")
         left = sorted(SCHED.live.values(), key=lambda j: j.id)
         try:
             if left and SCHED.on_owner_thread() and not SCHED._in_tick:
@@ -198,7 +199,7 @@ class MockClock(Clock):
             self._thread = None
         if left and exc is None:
             names = ", ".join(repr(j) for j in left)
-            raise RuntimeError(
+            raise MisuseError(
                 f"{len(left)} job(s) were still alive when the MockClock was left: {names}; "
                 "they were stopped.  Wait for every job inside the block (igogo.wait_all())"
             )
