@@ -282,14 +282,24 @@ def test_ctrl_c_in_a_done_callback_lets_the_job_end_completely(found: Handler) -
     assert found.calls == 0
 
 
-def test_ctrl_c_held_in_the_hub_goes_to_the_next_job_when_jobs_get_interrupts(
-    ignored: None,
+@pytest.mark.parametrize("handler", ["ignored (an idle kernel)", "Python's default"])
+def test_ctrl_c_between_steps_when_jobs_get_interrupts(
+    handler: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Ignored where SIGINT was ignored (no job holds the CPU); else the next job gets it."""
+    previous = signal.getsignal(signal.SIGINT)
+    default = Handler()
+    if handler.startswith("ignored"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        monkeypatch.setattr(_interrupt, "_DEFAULT", default)
+        signal.signal(signal.SIGINT, default)
     fired: list[bool] = []
 
     @igogo.job
     def victim() -> None:
-        while True:
+        while not fired or len(fired) < 50:
+            fired.append(False)
             igogo.sleep(0.001)
 
     v = victim()
@@ -298,13 +308,20 @@ def test_ctrl_c_held_in_the_hub_goes_to_the_next_job_when_jobs_get_interrupts(
         fired.append(True)
         signal.raise_signal(signal.SIGINT)
 
-    SCHED.call_at(time.monotonic() + 0.01, interrupt)
-    deadline = time.monotonic() + 10
-    while SCHED.live and time.monotonic() < deadline:
-        SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
-        time.sleep(0.001)
-    assert fired == [True]
-    assert v.state == "failed" and isinstance(v.exception(), KeyboardInterrupt)
+    try:
+        SCHED.call_at(time.monotonic() + 0.01, interrupt)
+        deadline = time.monotonic() + 10
+        while SCHED.live and time.monotonic() < deadline:
+            SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
+            time.sleep(0.001)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert True in fired and default.calls == 0
+    if handler.startswith("ignored"):
+        assert v.state == "done"
+    else:
+        assert v.state == "failed" and isinstance(v.exception(), KeyboardInterrupt)
+    assert not SCHED.interrupt_pending
 
 
 def test_a_tick_with_nothing_due_leaves_the_handler_alone(found: Handler) -> None:

@@ -28,7 +28,9 @@ over ``SIG_IGN`` too, so that an interrupt reaches a job that never yields.
 
 * a host that routes interrupts to jobs (the Jupyter host while the kernel
   is idle): the job that holds the CPU fails with ``KeyboardInterrupt``; a
-  held one goes to the job that was running, at its switch point;
+  held one goes to the job that was running, at its switch point.  Between
+  job steps no job holds the CPU, and the idle kernel's ``SIG_IGN`` decides:
+  nothing happens;
 * regular code that waits (a cell in ``job.result()``, a script in
   ``igogo.wait_all()``): the first Ctrl-C is for the waiting code, which gets
   it as soon as the running job reaches a switch point (its slice is ended at
@@ -114,6 +116,8 @@ class InterruptGuard:
                 return  # an idle kernel's host: nothing of ours was running
             raise KeyboardInterrupt
         if place == "igogo":
+            if sched.current is None and self.found == signal.SIG_IGN:
+                return  # an idle kernel's host, between job steps: no job holds the CPU
             sched.hold_interrupt()
             return
         if not self.to_caller:

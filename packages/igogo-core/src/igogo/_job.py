@@ -97,6 +97,8 @@ class Job(Generic[T]):
         self._callbacks: list[tuple[Callable[[Job[T]], object], contextvars.Context]] = []
         self._finished = threading.Event()
         self._loop: Any = None  # the event loop this job runs itself, if any (asyncio.run)
+        self._preempt = False
+        """Set when the job starts if its loops may be switched out (see :mod:`igogo._preempt`)."""
         self.record: JobRecord | None = None
         """Set when the job ends: what tables and rows keep of it (see :class:`JobRecord`)."""
 
@@ -109,8 +111,11 @@ class Job(Generic[T]):
             result = fn(*args, **kwargs)
         except Stop as e:
             self._set_outcome(e)
-        except GreenletExit:
-            self._set_outcome(Stop())
+        except GreenletExit as e:
+            # igogo stops jobs with Stop, never GreenletExit: this one was raised by the
+            # job's own code (or by greenlet, collecting an abandoned job).  It is kept,
+            # as any exception, and passed on, as greenlet expects.
+            self._set_outcome(Stop() if self._stop_reason is not None else e)
             raise
         except BaseException as e:  # kept on the job and reported, never lost
             self._set_outcome(e)
@@ -255,8 +260,11 @@ class Job(Generic[T]):
 
     def _call_back(self, entry: tuple[Callable[[Job[T]], object], contextvars.Context]) -> None:
         fn, context = entry
+        context.run(self._call_logged, fn)  # its error, too, shows where it was registered
+
+    def _call_logged(self, fn: Callable[[Job[T]], object]) -> None:
         try:
-            context.run(fn, self)
+            fn(self)
         except Exception:
             logger.exception("done callback %r of %r raised", fn, self)
 

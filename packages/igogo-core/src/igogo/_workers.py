@@ -247,7 +247,8 @@ def _call_one(
             data = _dumps(WorkerError(f"{type(e).__module__}.{type(e).__qualname__}: {e}"))
         return ("raised", data, text, chunks, seconds, pid)
     finally:
-        sys.stdout, sys.stderr = saved
+        if capture:  # in a thread of the caller's process the streams were never ours
+            sys.stdout, sys.stderr = saved
     seconds = time.perf_counter() - start
     try:
         data = _dumps(value)

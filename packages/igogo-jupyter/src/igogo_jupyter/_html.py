@@ -42,6 +42,7 @@ __all__ = [
     "map_status_html",
     "origin_text",
     "register_formatters",
+    "sendable",
     "state_html",
 ]
 
@@ -86,13 +87,26 @@ def error_summary(job: Job[Any] | JobRecord, limit: int = 200) -> str:
     return error_line(failure(job), limit)
 
 
+def sendable(text: str) -> str:
+    """``text`` as a kernel message can carry it: lone surrogates escaped (``\\ud800``).
+
+    A job may print anything Python can hold; a widget's value or a display's
+    data must encode as UTF-8, or the message (and the host's hook) fails.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def last_line(job: Job[Any] | JobRecord, limit: int = 200) -> str:
     """The last non-empty line the job printed, as its host keeps it ('' if none)."""
     for line in reversed(job.output.split("\n")):
         # A progress bar redraws its line after a carriage return: its last drawing counts.
         line = next((p.strip() for p in reversed(line.split("\r")) if p.strip()), "")
         if line:
-            return line if len(line) <= limit else line[: limit - 1] + "…"
+            return sendable(line if len(line) <= limit else line[: limit - 1] + "…")
     return ""
 
 

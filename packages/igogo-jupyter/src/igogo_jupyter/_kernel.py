@@ -133,9 +133,34 @@ class KernelBridge:
         """
         sys.stdout.flush()
         sys.stderr.flush()
-        self.shell.showtraceback((type(exc), exc, self._trim(exc, skip)))
+        self.shell.showtraceback((type(exc), _printable(exc), self._trim(exc, skip)))
 
     def format_traceback(self, exc: BaseException, skip: Collection[CodeType] = ()) -> str:
         """The text :meth:`show_traceback` would show, as one string."""
         stb = self.shell.InteractiveTB.structured_traceback(type(exc), exc, self._trim(exc, skip))
         return "\n".join(stb) + "\n"
+
+
+class _Unprintable(Exception):
+    """Stands in for an exception whose ``str()`` raises, as IPython describes one."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _printable(exc: BaseException) -> BaseException:
+    """``exc`` itself, or a stand-in if its ``str()`` raises.
+
+    ipykernel builds the error message with ``str(evalue)``: an exception whose
+    ``__str__`` raises would make showing it fail, so its cell would show
+    nothing.  The stand-in keeps the type's name (passed separately), the
+    traceback and the chain, and reads ``<unprintable X object>``.
+    """
+    try:
+        str(exc)
+    except Exception:
+        stand_in = _Unprintable(f"<unprintable {type(exc).__name__} object>")
+        stand_in.__cause__, stand_in.__context__ = exc.__cause__, exc.__context__
+        stand_in.__suppress_context__ = exc.__suppress_context__
+        return stand_in
+    return exc

@@ -66,6 +66,15 @@ class Tail:
         return body + "\n" if body else ""
 
 
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates escaped (``\\ud800``): what UTF-8 can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class JobStream(io.TextIOBase):
     """A job's stdout or stderr: writes go into the tail, and on to ``target`` if any."""
 
@@ -76,13 +85,16 @@ class JobStream(io.TextIOBase):
         self.name = getattr(target, "name", "<igogo>")
 
     def write(self, s: str) -> int:
+        n = len(s)
+        if not s.isascii():  # cheap for ASCII; the rest must encode, or the kernel's
+            s = _encodable(s)  # message would fail and take the lines around it along
         self.tail.add(s)
         if self.render is not None:
             self.render.tail.add(s)
             self.render.changed()
         elif self.target is not None:
             self.target.write(s)
-        return len(s)
+        return n
 
     def flush(self) -> None:
         if self.target is not None:

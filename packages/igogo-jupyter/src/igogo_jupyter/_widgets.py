@@ -43,6 +43,7 @@ from ._html import (
     job_html,
     last_line,
     origin_text,
+    sendable,
     state_html,
 )
 
@@ -99,7 +100,7 @@ def _last_html(job: Job[Any]) -> str:
     lines = [ln for ln in job.output.split("\n") if ln.strip()]
     title = "\n".join(ln.rsplit("\r", 1)[-1] for ln in lines[-TITLE_LINES:])
     style = f"color:{STATE_ACCENTS['failed']}" if error else MUTED
-    return (
+    return sendable(
         f'<div class="igogo-last" title="{html.escape(title)}" '
         f'style="{style};{MONO};{_ELLIPSIS}">{html.escape(shown)}</div>'
     )
