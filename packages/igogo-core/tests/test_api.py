@@ -460,3 +460,38 @@ def test_run_of_a_decorated_function_returns_its_result_not_the_job() -> None:
         return x * 2
 
     assert igogo.run(main, 21) == 42
+
+
+def test_as_completed_yields_jobs_in_the_order_they_end() -> None:
+    @igogo.job
+    def nap(seconds: float) -> float:
+        igogo.sleep(seconds)
+        return seconds
+
+    slow, fast, mid = nap(0.15), nap(0.01), nap(0.08)
+    assert [j.result() for j in igogo.as_completed(slow, fast, mid, timeout=10)] == [
+        0.01,
+        0.08,
+        0.15,
+    ]
+
+    @igogo.job
+    def collector() -> list[str]:  # in a job it parks between jobs
+        a, b = nap(0.05), nap(0.01)
+        return ["a" if j is a else "b" for j in igogo.as_completed(a, b)]
+
+    assert collector().result(timeout=10) == ["b", "a"]
+
+
+def test_as_completed_times_out_and_refuses_what_is_not_a_job() -> None:
+    @igogo.job
+    def long() -> None:
+        igogo.sleep(60)
+
+    j = long()
+    with pytest.raises(TimeoutError, match="1 of 1 job"):
+        list(igogo.as_completed(j, timeout=0.05))
+    j.stop()
+    with pytest.raises(TypeError, match="takes Job objects; got 42"):
+        list(igogo.as_completed(42))  # type: ignore[arg-type]
+    assert j.wait(5)

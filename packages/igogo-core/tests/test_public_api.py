@@ -38,6 +38,7 @@ EXPECTED = [
     "WrongThreadError",
     "__version__",
     "add_hook",
+    "as_completed",
     "clear_output",
     "configure",
     "current_job",

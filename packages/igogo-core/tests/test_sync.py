@@ -314,3 +314,15 @@ def test_satisfied_timed_waits_leave_no_timers_behind() -> None:
     p.result(timeout=10)
     assert peak[0] <= 1_000, f"{peak[0]} timers were kept for waits that ended long ago"
     assert len(SCHED.timers) <= 1_000
+
+
+def test_get_and_put_without_blocking_as_queue_queue_does() -> None:
+    q: igogo.Queue[int] = igogo.Queue(maxsize=1)
+    with pytest.raises(queue.Empty):
+        q.get(block=False)
+    q.put(1, block=False)
+    with pytest.raises(queue.Full):
+        q.put(2, False)
+    assert q.get(False) == 1
+    with pytest.raises(ValueError, match="block='no': must be True or False"):
+        q.get(block="no")  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._errors import MisuseError, NotInJobError
@@ -20,6 +20,7 @@ __all__ = [
     "JobFunction",
     "JobList",
     "add_hook",
+    "as_completed",
     "clear_output",
     "configure",
     "display",
@@ -241,6 +242,47 @@ def wait(*jobs: Job[Any], timeout: float | None = None) -> bool:
         if not j.wait(remaining):
             return False
     return True
+
+
+def as_completed(*jobs: Job[T], timeout: float | None = None) -> Iterator[Job[T]]:
+    """Yield ``jobs`` as they end, first ended first (jobs already ended come first).
+
+    ``concurrent.futures.wait`` and ``as_completed`` accept only their own
+    futures, so igogo has this one: inside a job it parks between jobs, in
+    regular code it runs the jobs meanwhile.  ``TimeoutError`` if ``timeout``
+    seconds pass before every job has ended.  From asyncio, ``await job``.
+    """
+    check_number("timeout", timeout, unit="seconds", none="")
+    for j in jobs:
+        if not isinstance(j, Job):
+            raise TypeError(f"igogo.as_completed() takes Job objects; got {j!r}")
+    deadline = _deadline_after(timeout)
+    pending = list(dict.fromkeys(jobs))
+    ended: list[Job[T]] = []
+    from ._sync import Event  # the Event waits the igogo way, in a job or not
+
+    changed = Event()
+
+    def note(job: Job[T]) -> None:
+        ended.append(job)
+        changed.set()
+
+    for j in pending:
+        j.add_done_callback(note)
+    while pending:
+        while ended:
+            job = ended.pop(0)
+            if job in pending:
+                pending.remove(job)
+                yield job
+        if not pending:
+            return
+        remaining = None if deadline == math.inf else max(deadline - now(), 0.0)
+        if not changed.wait(remaining):
+            raise TimeoutError(
+                f"{len(pending)} of {len(jobs)} job(s) still running after {timeout} s"
+            )
+        changed.clear()
 
 
 def wait_all(timeout: float | None = None) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._hub import SCHED, now
 from ._job import _deadline_after, current_job
-from ._options import check_number
+from ._options import check_flag, check_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,14 +137,28 @@ class Queue(Generic[T]):
         self._wake_one(self._putters)
         return item
 
-    def put(self, item: T, timeout: float | None = None) -> None:
-        """Add ``item``, waiting while the queue is full."""
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        """Add ``item``, waiting while the queue is full (as :meth:`queue.Queue.put`).
+
+        With ``block=False`` it never waits: a full queue raises ``queue.Full``.
+        """
+        check_flag("block", block)
+        if not block:
+            self.put_nowait(item)
+            return
         if not _wait_until(lambda: not self.full(), self._putters, timeout):
             raise queue.Full(f"the queue stayed full ({self.maxsize} items) for {timeout} s")
         self.put_nowait(item)
 
-    def get(self, timeout: float | None = None) -> T:
-        """Remove and return the oldest item, waiting while the queue is empty."""
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        """Remove and return the oldest item, waiting while the queue is empty.
+
+        As :meth:`queue.Queue.get`: with ``block=False`` it never waits, and an
+        empty queue raises ``queue.Empty``.
+        """
+        check_flag("block", block)
+        if not block:
+            return self.get_nowait()
         if not _wait_until(lambda: bool(self._items), self._getters, timeout):
             raise queue.Empty(f"the queue stayed empty for {timeout} s")
         return self.get_nowait()
