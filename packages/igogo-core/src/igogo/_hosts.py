@@ -64,9 +64,19 @@ class Host:
         self.sched: Scheduler | None = None
 
     def attach(self, sched: Scheduler) -> None:
+        """Start driving ``sched``: called once, when the first job finds this host.
+
+        A subclass registers what it needs for the jobs' lifetime here (hooks,
+        display formatters) and must call ``super().attach(sched)``.
+        """
         self.sched = sched
 
     def detach(self) -> None:
+        """Stop driving the scheduler: called when the last job has ended.
+
+        Undo what :meth:`attach` did and cancel pending wake-ups; the next job
+        finds a host anew (perhaps another kind: an asyncio loop has started).
+        """
         self.sched = None
 
     def wake(self, when: float) -> None:

@@ -90,6 +90,11 @@ class Job(Generic[T]):
         self._send_value: Any = None
         self._send_exc: BaseException | None = None
         self._cancel: Callable[[], object] | None = None
+        # Pausing is two flags.  `_paused` is the request (pause() was called and
+        # resume() not yet): the job may still be running or ready, and stops at its
+        # next switch point.  `_held` says it has got there: it sits parked in no
+        # queue, and resume() must wake it (with the value or exception it was to
+        # resume with, kept in _send_value / _send_exc).
         self._paused = False
         self._held = False
         self._timeout_timer: Timer | None = None
