@@ -9,7 +9,8 @@
   tests' timings and outputs meaningless), and so does one that left the
   scheduler with a host attached or a hook registered although no job is left.
 
-The machinery is shared with igogo-mpl's and igogo-tqdm's tests (``kernel_fixtures.py``).
+The driver and this machinery are ``igogo_jupyter.testing``, shared with igogo-mpl's and
+igogo-tqdm's tests and with ``bench/``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from igogo_jupyter.testing import KernelDriver, LeakCheck, running_kernel
+from igogo_jupyter.testing import pytest_runtest_makereport as pytest_runtest_makereport
 
-from kernel_driver import KernelDriver
-from kernel_fixtures import LeakCheck, running_kernel
-from kernel_fixtures import pytest_runtest_makereport as pytest_runtest_makereport
+# Test helpers beside the tests (widget_model.py) are imported by name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 SETUP = "import igogo, time, signal, sys, asyncio\n%load_ext igogo"
 

@@ -6,7 +6,8 @@ import statistics
 import time
 
 import pytest
-from kernel_driver import Execution, KernelDriver, kernel_time
+
+from igogo_jupyter.testing import Execution, KernelDriver, kernel_time
 
 # Targets from the issue: a new cell starts within 50 ms (median 20 ms) beside spinning jobs.
 # A new cell starts while jobs spin forever (without the host's ticks it never would).  The

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from kernel_driver import KernelDriver
+from igogo_jupyter.testing import KernelDriver
 
 TICKER = (
     "@igogo.job\n"

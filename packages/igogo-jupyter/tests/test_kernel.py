@@ -11,7 +11,8 @@ import os
 
 import ipykernel
 import pytest
-from kernel_driver import KernelDriver
+
+from igogo_jupyter.testing import KernelDriver
 
 IPYKERNEL_MAJOR = int(ipykernel.__version__.split(".")[0])
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kernel_driver import Execution, KernelDriver
+
+from igogo_jupyter.testing import Execution, KernelDriver
 
 
 def usage_error(k: KernelDriver, ex: Execution) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from kernel_driver import KernelDriver, kernel_time
+
+from igogo_jupyter.testing import KernelDriver, kernel_time
 
 LINES = 2000
 MAX_BYTES_PER_BYTE = 3.0

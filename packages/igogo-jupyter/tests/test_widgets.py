@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 
-from kernel_driver import KernelDriver
 from widget_model import WIDGET_MIME, WidgetModels, widget_outputs
+
+from igogo_jupyter.testing import KernelDriver
 
 SPIN = (
     "@igogo.job\n"

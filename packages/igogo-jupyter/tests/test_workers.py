@@ -20,7 +20,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from kernel_driver import Execution, KernelDriver
+
+from igogo_jupyter.testing import Execution, KernelDriver
 
 # A normal cell answers during a map instead of after it (the map takes 2 s or more).  The
 # bounds hold on a loaded 2-core machine; the latency itself is measured in bench/.

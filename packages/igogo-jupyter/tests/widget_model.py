@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernel_driver import WIDGET_MIME, KernelDriver
+from igogo_jupyter.testing import WIDGET_MIME, KernelDriver
 
 __all__ = ["WIDGET_MIME", "Model", "WidgetModels", "widget_outputs"]
 

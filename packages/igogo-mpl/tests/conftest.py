@@ -1,4 +1,4 @@
-"""Fixtures for igogo-mpl: real kernels (through igogo-jupyter's kernel driver) and Agg.
+"""Fixtures for igogo-mpl: real kernels (through ``igogo_jupyter.testing``) and Agg.
 
 * ``kernel``: one ipykernel per test module, with igogo, numpy and pyplot imported
   (the inline backend, as in any notebook).  After each test every job is stopped,
@@ -9,21 +9,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The kernel driver and the fixtures' machinery (kernel_fixtures.py) live with
-# igogo-jupyter's tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "igogo-jupyter" / "tests"))
-
-from kernel_driver import KernelDriver
-from kernel_fixtures import LeakCheck, running_kernel
-from kernel_fixtures import pytest_runtest_makereport as pytest_runtest_makereport
+from igogo_jupyter.testing import KernelDriver, LeakCheck, running_kernel
+from igogo_jupyter.testing import pytest_runtest_makereport as pytest_runtest_makereport
 
 SETUP = """\
 import igogo, igogo_mpl, time, sys, gc, weakref

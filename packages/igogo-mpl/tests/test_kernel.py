@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from kernel_driver import Execution, KernelDriver
+
+from igogo_jupyter.testing import Execution, KernelDriver
 
 X1 = 2 * math.pi / 49  # x[1] in the kernel
 # Regular code's open figures, and how many of the figures in `refs` are still alive.

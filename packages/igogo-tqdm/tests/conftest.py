@@ -4,31 +4,22 @@
   active for them, as igogo activates it at the first job of a process.  After
   each test no job may be left alive, and the plugin must be active again.
 * ``kernel``: one real ipykernel per test module, started through jupyter_client
-  with the driver of igogo-jupyter's tests (``kernel_driver.py``, and the
-  fixtures' machinery in ``kernel_fixtures.py``, both imported from there), with
-  igogo, the magics and tqdm loaded.  After each test that used it, every job in
+  with ``igogo_jupyter.testing`` (the kernel driver and the fixtures' machinery),
+  with igogo, the magics and tqdm loaded.  After each test that used it, every job in
   it is stopped; a test that left jobs alive fails.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import igogo
 import igogo_tqdm
 from igogo._hub import SCHED
-
-JUPYTER_TESTS = Path(__file__).resolve().parents[2] / "igogo-jupyter" / "tests"
-if str(JUPYTER_TESTS) not in sys.path:
-    sys.path.insert(0, str(JUPYTER_TESTS))
-
-from kernel_driver import KernelDriver  # noqa: E402
-from kernel_fixtures import LeakCheck, running_kernel  # noqa: E402
+from igogo_jupyter.testing import KernelDriver, LeakCheck, running_kernel
 
 KERNEL_SETUP = (
     "import igogo, time, sys\n"

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from kernel_driver import Execution, KernelDriver, kernel_time
+
+from igogo_jupyter.testing import Execution, KernelDriver, kernel_time
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # New cells start while the loop runs, instead of after it.  The bounds hold on a loaded
