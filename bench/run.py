@@ -1,77 +1,512 @@
-"""Run the igogo benchmarks and print their tables.
+"""Run the igogo benchmarks; print every figure beside its target and the original's.
 
-    python bench/run.py [--quick] [--only SUITE ...]
+    python bench/run.py [--quick] [--only core|workers|mpl|kernels ...]
 
-Without ``--quick`` each suite's table is also written to ``bench/results/<suite>.md``.
-``--quick`` is a smoke test for CI: every scenario at a tiny size, in well under a
-minute; it fails only if a suite crashes, never because a target is missed.
-
-Suites: ``core`` (bench/core.py, igogo-core alone in plain interpreters), ``mpl``
-(bench/mpl.py), ``kernels`` (bench/kernels.py, this project against the original
-igogo 1.1.0 in real kernels; it writes a chart next to its table) and ``workers``
-(bench/workers.py, ``igogo.map`` against ``joblib.Parallel`` and a kernel beside a map).
+Groups: ``core`` (bench/core.py: pyperf's Runner for a yield and a switch, then the
+measures, each in a fresh interpreter), ``workers`` (bench/workers.py in a script, and
+the kernel scenario ``map``), ``mpl`` and ``kernels`` (scenarios of bench/kernels.py, ours
+beside the original igogo 1.1.0).  A full run writes ``bench/results/<group>.md`` (the
+table), ``<group>.json`` (every sample: pyperf suites, ``python -m pyperf show`` reads
+them), ``kernels.png`` and the README's table between its markers.  ``--quick`` is CI's
+smoke test: every scenario tiny, nothing written, a missed target never fails it.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import core
+import pyperf
+
 import kernels
-import mpl
-import workers
-from report import Suite, markdown, text
+from common import BENCH, run_script
+from core import jain
 
-SUITES: dict[str, Callable[[bool], Suite]] = {
-    "core": core.main,
-    "mpl": mpl.main,
-    "kernels": kernels.main,
-    "workers": workers.main,
-}
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = BENCH / "results"
+README = BENCH.parent / "README.md"
+BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
+GROUPS = ("core", "workers", "mpl", "kernels")
+Get = Callable[[str], pyperf.Benchmark]  # a system's benchmark by name (KeyError if none)
 
 
-def main(argv: list[str] | None = None) -> int:
+def values(b: pyperf.Benchmark) -> list[float]:
+    return list(b.get_values())
+
+
+def med(b: pyperf.Benchmark) -> float:
+    return statistics.median(values(b))
+
+
+def paired(num: pyperf.Benchmark, den: pyperf.Benchmark) -> float:
+    """Median of the per-round ratios of two benchmarks sampled in the same rounds."""
+    return statistics.median(a / b for a, b in zip(values(num), values(den), strict=True))
+
+
+def p99(b: pyperf.Benchmark) -> float:
+    v = sorted(values(b))
+    return v[max(math.ceil(0.99 * len(v)) - 1, 0)]
+
+
+def printed(n: int) -> int:
+    return sum(len(f"line {i}\n") for i in range(n))
+
+
+def ms(x: float) -> str:
+    return f"{x * 1e3:,.3g} ms" if x < 0.1 else f"{x * 1e3:,.0f} ms"
+
+
+def fmt(x: float, unit: str = "") -> str:
+    text = "0" if abs(x) < 1e-9 else f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+    return f"{text} {unit}".rstrip()
+
+
+@dataclass
+class Metric:
+    group: str
+    scenario: str
+    metric: str
+    value: Callable[[Get], float]
+    show: Callable[[float], str] = fmt
+    target: tuple[str, float] | None = None  # ("<=" or ">=", limit), on the value
+    summary: bool = False  # also in the README's table
+
+
+def metrics() -> list[Metric]:
+    K, L = "kernels", "a new cell beside {} job(s) spinning on `yielder()` (send → busy)"
+    out = [
+        Metric(
+            "core",
+            "`yielder()` in a job's loop",
+            "per call, net of the empty loop (pyperf)",
+            lambda g: g("yielder").mean() - g("empty-loop").mean(),
+            lambda x: fmt(x * 1e6, "µs"),
+            ("<=", 0.3e-6),
+        ),
+        Metric(
+            "core",
+            "a switch",
+            "`igogo.sleep(0)` round trip (job → hub → job)",
+            lambda g: g("sleep0").mean(),
+            lambda x: fmt(x * 1e6, "µs"),
+        ),
+        Metric(
+            "core",
+            "a switch",
+            "bare greenlet round trip, for scale",
+            lambda g: g("greenlet-pair").mean(),
+            lambda x: fmt(x * 1e6, "µs"),
+        ),
+        Metric(
+            "core",
+            "10 µs loop body in a job",
+            "speed with a `yielder()` per iteration / bare",
+            lambda g: paired(g("loop-bare"), g("loop-yielder")),
+            target=(">=", 0.95),
+        ),
+        Metric(
+            "core",
+            "10,000 sleeping jobs",
+            "memory per job (RSS)",
+            lambda g: med(g("sleepers-rss-per-job")),
+            lambda x: fmt(x / 1e3, "KB"),
+            ("<=", 20e3),
+        ),
+        Metric(
+            "core",
+            "10,000 sleeping jobs",
+            "timer lateness, p99",
+            lambda g: p99(g("sleepers-lateness")),
+            ms,
+            ("<=", 0.01),
+        ),
+        Metric(
+            "core",
+            "10,000 sleeping jobs + 1 busy job",
+            "timer lateness, p99",
+            lambda g: p99(g("sleepers-busy-lateness")),
+            ms,
+            ("<=", 0.01),
+        ),
+        Metric(
+            "core",
+            "1,000 busy jobs",
+            "fairness (Jain index, 1 = equal shares)",
+            lambda g: jain(values(g("fairness-iterations"))),
+            lambda x: f"{x:.4f}",
+        ),
+        Metric(
+            K,
+            "setup",
+            "`import igogo` in a fresh kernel",
+            lambda g: med(g("import")),
+            ms,
+            summary=True,
+        ),
+        Metric(
+            K,
+            "`yielder()` in a job's loop",
+            "per call, net of the same loop empty",
+            lambda g: med(g("call-yielder")) - med(g("call-empty")),
+            lambda x: fmt(x * 1e6, "µs"),
+            summary=True,
+        ),
+        Metric(
+            K,
+            "10 µs loop body in a job",
+            "speed with a `yielder()` per iteration / bare",
+            lambda g: paired(g("kloop-bare"), g("kloop-yielder")),
+            target=(">=", 0.95),
+            summary=True,
+        ),
+    ]
+    for n in (50, 100, 500, 2000):
+        s = f"a job printing {n:,} lines"
+        out += [
+            Metric(
+                K,
+                s,
+                "IOPub bytes per byte printed",
+                lambda g, n=n: med(g(f"print-{n}-bytes")) / printed(n),
+                target=("<=", 3),
+                summary=n == 2000,
+            ),
+            Metric(
+                K,
+                s,
+                "IOPub messages",
+                lambda g, n=n: med(g(f"print-{n}-messages")),
+                summary=n == 2000,
+            ),
+            Metric(
+                K,
+                s,
+                "until the last output arrived",
+                lambda g, n=n: med(g(f"print-{n}-seconds")),
+                ms,
+                summary=n == 2000,
+            ),
+        ]
+    for n in (0, 1, 3, 10):
+        busy = n > 0
+        out += [
+            Metric(
+                K,
+                L.format(n),
+                "median",
+                lambda g, n=n: med(g(f"latency-{n}")),
+                ms,
+                ("<=", 0.02) if busy else None,
+                busy,
+            ),
+            Metric(
+                K,
+                L.format(n),
+                "worst",
+                lambda g, n=n: max(values(g(f"latency-{n}"))),
+                ms,
+                ("<=", 0.05) if busy else None,
+                busy,
+            ),
+            Metric(
+                K,
+                L.format(n),
+                "the jobs' loop turns per second",
+                lambda g, n=n: med(g(f"latency-{n}-spins")),
+            ),
+        ]
+    T = "a new cell beside `for i in tqdm(range(10**6)): pass` in %%igogo (send → busy)"
+    out += [
+        Metric(K, T, "median", lambda g: med(g("tqdm-latency")), ms, ("<=", 0.02), True),
+        Metric(K, T, "worst", lambda g: max(values(g("tqdm-latency"))), ms, ("<=", 0.05), True),
+        Metric(K, T, "the loop's own time", lambda g: med(g("tqdm-loop")), ms),
+    ]
+    for n in (20, 100, 1000):
+        s = f"{n:,} sleeping jobs in a kernel"
+        out += [
+            Metric(
+                K,
+                s,
+                "memory per job (kernel RSS)",
+                lambda g, n=n: med(g(f"sleepers-{n}-rss")),
+                lambda x: fmt(x / 1024, "KiB"),
+                summary=True,
+            ),
+            Metric(
+                K,
+                s,
+                "wake-up lateness, p99",
+                lambda g, n=n: p99(g(f"sleepers-{n}-lateness")),
+                ms,
+                summary=True,
+            ),
+            Metric(
+                K,
+                s,
+                f"time to start {n:,} jobs from one cell",
+                lambda g, n=n: med(g(f"sleepers-{n}-start")),
+                ms,
+            ),
+        ]
+    M = "a job updating a figure every 50 ms"
+    out += [
+        Metric(
+            "mpl",
+            M,
+            "pyplot only: share of the job's time spent rendering (igogo-mpl)",
+            lambda g: med(g("mpl-auto-render")) / med(g("mpl-auto-wall")),
+            lambda x: f"{x:.1%}",
+            ("<=", 0.2),
+        ),
+        Metric("mpl", M, "pyplot only: images sent", lambda g: med(g("mpl-auto-images"))),
+        Metric(
+            "mpl",
+            M,
+            "`igogo.display(fig)` each frame: time in it per frame",
+            lambda g: med(g("mpl-explicit-display")),
+            ms,
+        ),
+        Metric(
+            "mpl",
+            M,
+            "`igogo.display(fig)` each frame: images sent",
+            lambda g: med(g("mpl-explicit-images")),
+        ),
+    ]
+    for ms_, n in ((30, 160), (3, 800), (2, 8)):
+        s = f"{n} items of {ms_} ms, 2 workers"
+        out.append(
+            Metric(
+                "workers",
+                s,
+                "throughput, `igogo.map` / `joblib.Parallel` (loky)",
+                lambda g, a=f"{ms_}ms-x{n}": paired(g(f"map-joblib-{a}"), g(f"map-igogo-{a}")),
+                target=(">=", 0.9),
+            )
+        )
+    W = "a `1+1` cell sent while a map runs in the kernel (send → busy)"
+    out += [
+        Metric("workers", W, "median", lambda g: med(g("map-cell")), ms, ("<=", 0.05)),
+        Metric("workers", W, "worst", lambda g: max(values(g("map-cell"))), ms),
+        Metric(
+            "workers",
+            W,
+            "the same cell sent behind a `joblib.Parallel` cell",
+            lambda g: med(g("map-joblib-cell")),
+            ms,
+        ),
+    ]
+    return out
+
+
+def scenario_of(benchmark: str) -> str:
+    """The kernel scenario that makes a benchmark (``latency-3-spins`` -> ``latency3``)."""
+    head, _, rest = benchmark.partition("-")
+    if head in ("latency", "sleepers"):
+        return head + rest.split("-")[0]
+    return {"call": "yielder", "kloop": "loop"}.get(head, head)
+
+
+def table(rows: list[list[str]]) -> str:
+    head = ["Scenario", "Metric", "ours", "target", "", "original igogo 1.1.0", "original / ours"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(
+        lines + ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    )
+
+
+def render(
+    group: str,
+    results: dict[str, dict[str, pyperf.Benchmark]],
+    failed: dict[str, dict[str, str]],
+    summary: bool = False,
+) -> tuple[list[list[str]], int]:
+    """The table rows of ``group`` (only measured ones), and how many targets were missed."""
+    rows, misses = [], 0
+    for m in metrics():
+        if m.group != group or (summary and not m.summary):
+            continue
+        cells: dict[str, tuple[str, float | None]] = {}
+        for system in ("ours", "original"):
+            try:
+                v = m.value(results[system].__getitem__)
+                cells[system] = (m.show(v), v)
+            except KeyError as missing:
+                why = failed.get(system, {}).get(scenario_of(str(missing.args[0])))
+                shown = why if why and why.startswith("not run") else f"could not run: {why}"
+                cells[system] = (shown if why else "—", None)
+        ours, orig = cells["ours"][1], cells["original"][1]
+        if ours is None and cells["ours"][0] == "—":
+            continue  # not part of this run
+        status, target = "", ""
+        if m.target and ours is not None:
+            op, limit = m.target
+            ok = ours <= limit if op == "<=" else ours >= limit
+            status, target = ("PASS" if ok else "MISS"), f"{op} {m.show(limit)}"
+            misses += not ok
+        ratio = f"{orig / ours:,.3g}×" if ours and ours > 1e-9 and orig is not None else "—"  # noqa: RUF001
+        rows.append(
+            [m.scenario, m.metric, cells["ours"][0], target, status, cells["original"][0], ratio]
+        )
+    return rows, misses
+
+
+def context() -> dict[str, str]:
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "load average (1, 5, 15 min) at start": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def chart(results: dict[str, dict[str, pyperf.Benchmark]], path: Path) -> None:
+    """New-cell latency against spinning jobs; IOPub bytes against lines printed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for system, color in (("ours", "#1f77b4"), ("original", "#d62728")):
+        r = results.get(system, {})
+        ns = [n for n in (0, 1, 3, 10) if f"latency-{n}" in r]
+        a.plot(
+            ns,
+            [med(r[f"latency-{n}"]) * 1e3 for n in ns],
+            "o-",
+            color=color,
+            label=f"{system}, median",
+        )
+        a.plot(
+            ns,
+            [max(values(r[f"latency-{n}"])) * 1e3 for n in ns],
+            "v--",
+            color=color,
+            alpha=0.6,
+            label=f"{system}, worst",
+        )
+        sizes = [n for n in (100, 500, 2000) if f"print-{n}-bytes" in r]
+        b.plot(sizes, [med(r[f"print-{n}-bytes"]) for n in sizes], "o-", color=color, label=system)
+    a.set(
+        yscale="log",
+        xlabel="jobs spinning on igogo.yielder()",
+        ylabel="send → busy (ms)",
+        title="A new cell's wait",
+    )
+    b.set(
+        xscale="log",
+        yscale="log",
+        xlabel="lines printed",
+        ylabel="IOPub bytes",
+        title="Bytes sent by a job printing",
+    )
+    for ax in (a, b):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke test: tiny, writes nothing")
     parser.add_argument(
-        "--quick", action="store_true", help="smoke test at a tiny scale; writes no results"
+        "--only", action="append", choices=GROUPS, help="run only this group (repeatable)"
     )
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=sorted(SUITES),
-        metavar="SUITE",
-        help=f"run only this suite (repeatable); one of: {', '.join(sorted(SUITES))}",
-    )
-    args = parser.parse_args(argv)
-    names = args.only or list(SUITES)
-    command = "python bench/run.py" + "".join(f" --only {n}" for n in args.only or [])
+    args = parser.parse_args()
+    groups, quick = set(args.only or GROUPS), args.quick
+    ctx, t0 = context(), time.perf_counter()
+    results: dict[str, dict[str, pyperf.Benchmark]] = {"ours": {}, "original": {}}
+    failed: dict[str, dict[str, str]] = {}
+    q = ["--quick"] if quick else []
+    if "core" in groups:
+        micro = run_script("core.py", "--debug-single-value" if quick else "--fast", "--quiet")
+        for b in micro + [
+            b
+            for m in ("loop", "sleepers", "sleepers-busy", "fairness")
+            for b in run_script("core.py", "--measure", m, *q)
+        ]:
+            results["ours"][b.get_name()] = b
+    if "workers" in groups:
+        results["ours"].update(
+            (b.get_name(), b) for b in run_script("workers.py", "--measure", "throughput", *q)
+        )
+    if groups & {"workers", "mpl", "kernels"}:
+        out = kernels.run(groups, quick)
+        for system, bs in out.benchmarks.items():
+            results.setdefault(system, {}).update(bs)
+        failed, ctx = out.failed, ctx | out.context
+        if "original" not in out.benchmarks:  # every row of the original says why
+            failed["original"] = {
+                sc.key: f"not run: {out.context['original']}"
+                for sc in kernels.scenarios(groups, quick)
+                if sc.original
+            }
+    ctx["load average (1, 5, 15 min) at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    ctx["wall time"] = f"{time.perf_counter() - t0:.0f} s"
     misses = 0
-    for name in names:
-        print(f"suite {name}{' (quick)' if args.quick else ''}:", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        suite = SUITES[name](args.quick)
-        elapsed = time.perf_counter() - t0
-        print(text(suite))
-        print(f"\n(suite {name} took {elapsed:.0f} s)\n", flush=True)
-        misses += suite.misses
-        if not args.quick:
+    for group in (g for g in GROUPS if g in groups):
+        rows, missed = render(group, results, failed)
+        misses += missed
+        smoke = " (quick smoke run: not a measurement)" if quick else ""
+        text = f"# igogo benchmark: {group}{smoke}\n\n"
+        text += "".join(f"- **{k}**: {v}\n" for k, v in ctx.items()) + "\n" + table(rows) + "\n"
+        print(text)
+        if not quick:
             RESULTS.mkdir(exist_ok=True)
-            out = RESULTS / f"{suite.name}.md"
-            out.write_text(markdown(suite, command), encoding="utf-8")
-            written = [out]
-            if suite.write_files is not None:
-                written += suite.write_files(RESULTS)
-            for path in written:
-                shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
-                print(f"wrote {shown}")
-    if misses:
-        print(f"{misses} target(s) missed (reported, not a failure)")
+            (RESULTS / f"{group}.md").write_text(
+                f"Written by `hatch run bench:all`.\n\n{text}", encoding="utf-8"
+            )
+    if not quick:
+        for system, bs in results.items():
+            if bs:
+                pyperf.BenchmarkSuite(list(bs.values())).dump(
+                    str(RESULTS / f"{system}.json"), replace=True
+                )
+        (RESULTS / "context.json").write_text(json.dumps(ctx | {"failed": failed}, indent=1) + "\n")
+        if "kernels" in groups:
+            chart(results, RESULTS / "kernels.png")
+            update_readme(results, failed, ctx)
+    print(f"{misses} target(s) missed (reported, not a failure)" if misses else "every target met")
     return 0
+
+
+def update_readme(
+    results: dict[str, dict[str, pyperf.Benchmark]],
+    failed: dict[str, dict[str, str]],
+    ctx: dict[str, str],
+) -> None:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        return
+    block = [
+        BEGIN,
+        "<!-- written by `hatch run bench:all` (bench/run.py): do not edit -->",
+        "",
+        f"Measured {ctx['date'][:10]} on {ctx['machine']} (load average "
+        f"{ctx['load average (1, 5, 15 min) at start']} at the start, "
+        f"{ctx['load average (1, 5, 15 min) at end']} at the end). Every figure: "
+        "[bench/results/kernels.md](bench/results/kernels.md).",
+        "",
+        table(render("kernels", results, failed, summary=True)[0]),
+        "",
+        "![A new cell's wait against spinning jobs; IOPub bytes against lines printed]"
+        "(bench/results/kernels.png)",
+        END,
+    ]
+    README.write_text(text[:start] + "\n".join(block) + text[end + len(END) :], encoding="utf-8")
 
 
 if __name__ == "__main__":
