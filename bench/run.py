@@ -20,6 +20,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -360,9 +361,20 @@ def render(
     return rows, misses
 
 
+def revision() -> str:
+    """The commit measured, and whether packages/ had uncommitted changes."""
+    git = ["git", "-C", str(BENCH)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "../packages"], capture_output=True
+    )
+    return head.stdout.strip() + (" + uncommitted changes under packages/" if dirty.stdout else "")
+
+
 def context() -> dict[str, str]:
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": revision(),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
         "load average (1, 5, 15 min) at start": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
