@@ -64,7 +64,8 @@ _SESSION = "_igogo_session"
 _KEY = "igogo_tqdm"
 PLUGIN_KEY = "igogo_tqdm.plugin"
 """Where the plugin keeps a job's bars (``job.host_data``), apart from the explicit class's."""
-_ABNORMAL = ("stopped", "failed", "timed out")
+ABNORMAL = ("stopped", "failed", "timed out")
+"""The end states whose bars are shown stopped: a red widget, or a note under a text bar."""
 logger = logging.getLogger("igogo")
 
 patched = False
@@ -256,7 +257,7 @@ def after_update(bar: Any) -> None:
 
 def ended(job: igogo.Job[Any], state: JobBars | None) -> None:
     """``job`` has ended: if it was stopped or failed, its open bars are closed, visibly."""
-    if state is None or job.state not in _ABNORMAL:
+    if state is None or job.state not in ABNORMAL:
         return  # a finished job's bars stay as tqdm leaves them
     job.run_in_context(close_abnormal, job, state)
 
@@ -274,8 +275,7 @@ def close_abnormal(job: igogo.Job[Any], state: JobBars) -> None:
     """A stopped or failed job's open bars closed, visibly stopped (in the job's context)."""
     for bar in state.open_bars():
         try:
-            if hasattr(bar, "container"):  # tqdm.notebook: red, and kept in view
-                bar.disp(bar_style="danger", check_delay=False)
+            show_stopped(bar)
             state.unfinished(bar)
             bar.close()
         except Exception:  # one broken bar (a closed stream, say) leaves the others be
@@ -283,6 +283,19 @@ def close_abnormal(job: igogo.Job[Any], state: JobBars) -> None:
     std = sys.modules.get("tqdm.std")
     if std is None:
         return
-    note = f"igogo: job {job.name!r} {job.state}; its progress bar stays where it stopped"
+    note = stopped_note(job)
     for stream in state.streams:
         std.tqdm.write(note, file=stream)
+
+
+def show_stopped(bar: Any) -> bool:
+    """Turn a notebook bar red, kept in view; returns False for a text bar (it gets a note)."""
+    if not hasattr(bar, "container"):  # tqdm.notebook's widget
+        return False
+    bar.disp(bar_style="danger", check_delay=False)
+    return True
+
+
+def stopped_note(job: igogo.Job[Any]) -> str:
+    """The line written under a stopped or failed job's unfinished text bar."""
+    return f"igogo: job {job.name!r} {job.state}; its progress bar stays where it stopped"

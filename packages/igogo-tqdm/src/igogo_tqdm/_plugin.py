@@ -230,9 +230,6 @@ def _map_bar_class() -> type:
     return _MAP_BAR
 
 
-_FAILED = ("stopped", "failed", "timed out")
-
-
 def _map_ended(bar: Any, job: Any) -> None:
     """At the end of a map's job: its bar ends as the bars of other jobs do.
 
@@ -240,10 +237,9 @@ def _map_ended(bar: Any, job: Any) -> None:
     handling of a stopped or failed job's open bars (:mod:`._bars`) does not
     see it: a widget turns red here, and an unfinished text bar gets its note.
     """
-    if job.state not in _FAILED:
+    if job.state not in _bars.ABNORMAL:
         return
-    if hasattr(bar, "container"):
-        job.run_in_context(functools.partial(bar.disp, bar_style="danger", check_delay=False))
-    elif bar.__dict__.get("fp") is not None and bar.total and bar.n < bar.total:
-        note = f"igogo: job {job.name!r} {job.state}; its progress bar stays where it stopped"
+    shown = job.run_in_context(_bars.show_stopped, bar)  # a widget turns red
+    if not shown and bar.__dict__.get("fp") is not None and bar.total and bar.n < bar.total:
+        note = _bars.stopped_note(job)
         job.run_in_context(functools.partial(bar.write, note, file=_bars.output_of(bar)))
