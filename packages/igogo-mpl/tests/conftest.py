@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,21 +64,20 @@ def mpl() -> Iterator[Any]:
 
     import igogo
     import igogo_mpl
-    from igogo._hub import SCHED
+    from igogo.lowlevel import live_jobs
     from igogo_mpl._plugin import PLUGIN
 
     # Whichever test starts this process's first job activates the plugins; other
     # packages' test fixtures may have unregistered its hook since.
     was_active = PLUGIN.active
-    was_hooked = any(h is PLUGIN for h in SCHED.hooks.hooks)
+    was_hooked = igogo.remove_hook(PLUGIN)  # whether it was registered (added back below)
     PLUGIN.activate()
     igogo.add_hook(PLUGIN)
     plt.close("all")
     yield igogo_mpl
-    leaked = [j for j in SCHED.live.values()]
-    for j in leaked:
-        j.stop()
-    SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+    leaked = live_jobs()
+    igogo.stop_all()
+    igogo.wait_all(5.0)
     swapped = PLUGIN.pyplots.swapped
     plt.close("all")
     if not was_hooked:

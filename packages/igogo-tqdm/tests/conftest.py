@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 import igogo
 import igogo_tqdm
-from igogo._hub import SCHED
+from igogo.lowlevel import live_jobs
 from igogo_jupyter.testing import KernelDriver, LeakCheck, running_kernel
 
 KERNEL_SETUP = (
@@ -36,17 +35,16 @@ KERNEL_CLEANUP = LeakCheck()
 @pytest.fixture(autouse=True)
 def _plugin_active_and_no_leaked_jobs(request: pytest.FixtureRequest) -> Iterator[None]:
     igogo_tqdm.plugin.activate()
-    budget = SCHED.tick_budget
+    budget = igogo.configure()["tick_budget"]
     yield
-    SCHED.tick_budget = budget
+    igogo.configure(tick_budget=budget)
     if not igogo_tqdm.plugin.active:
         igogo_tqdm.plugin.activate()
         pytest.fail("the test left the igogo-tqdm plugin deactivated")
-    leaked = [j for j in SCHED.live.values()]
+    leaked = live_jobs()
     if leaked:
-        for j in leaked:
-            j.stop()
-        SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+        igogo.stop_all()
+        igogo.wait_all(5.0)
         pytest.fail(f"the test leaked igogo jobs: {leaked}")
     if "kernel" in request.fixturenames:
         driver: KernelDriver = request.getfixturevalue("kernel")
