@@ -364,7 +364,12 @@ def test_a_maps_bar_grows_with_submit_and_turns_red_when_the_map_fails_or_stops(
         "mf = igogo.map(check, range(4))\nmf.submit(4)\nmf.submit(5)"
     )
     stopped = kernel.run("ms = igogo.map(time.sleep, [0.2] * 40)")
-    kernel.run("igogo.sleep(0.5)\nms.stop()\nigogo.wait_all(10)")
+    kernel.run(  # stopped once some items are done (workers may take a while to start)
+        "t0 = time.monotonic()\n"
+        "while ms.status().counts()['ok'] == 0 and time.monotonic() - t0 < 30:\n"
+        "    igogo.sleep(0.05)\n"
+        "ms.stop()\nigogo.wait_all(10)"
+    )
     kernel.wait_until(lambda: kernel.errors(failing), timeout=10)
     kernel.drain(0.3)
 
