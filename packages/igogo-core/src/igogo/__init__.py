@@ -54,7 +54,7 @@ from ._options import JobOptions
 from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def load_ipython_extension(ipython: object) -> None:
