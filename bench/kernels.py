@@ -292,11 +292,15 @@ _bench_start_s = time.perf_counter() - _bench_t""")
     def over() -> bool:
         return k.pid is not None and psutil.Process(k.pid).memory_info().rss > p["rss_limit"]
 
-    k.wait_until(lambda: start.idle_at is not None or over(), p["start_timeout"])
+    try:
+        k.wait_until(lambda: start.idle_at is not None or over(), p["start_timeout"])
+    except TimeoutError:
+        raise TimeoutError(
+            f"starting {n:,} jobs from one cell took over {p['start_timeout']:g} s"
+        ) from None
     if start.idle_at is None:
-        raise MemoryError(
-            f"starting {n:,} jobs from one cell took the kernel past {p['rss_limit'] / 2**30:g} GiB"
-        )
+        limit = p["rss_limit"] / 2**30
+        raise MemoryError(f"starting {n:,} jobs from one cell took the kernel past {limit:g} GiB")
     k.finish(start, T)
     k.run(
         f"while _bench_parked[0] < {n}:\n    await asyncio.sleep(0.001)\n"
