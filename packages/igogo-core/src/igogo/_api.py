@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import math
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._errors import MisuseError, NotInJobError
 from ._hosts import Host, ensure_host
 from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
-from ._options import JobOptions, check_number
+from ._options import JobOptions, check_flag, check_number
 from ._record import JobRecord
 from ._workers import configure_workers, settings
 
@@ -133,15 +133,23 @@ class JobFunction(Generic[P, T]):
 def job(fn: Callable[P, T], /) -> JobFunction[P, T]: ...
 @overload
 def job(
-    *, name: str | None = None, timeout: float | None = None, **options: Any
+    *,
+    name: str | None = None,
+    timeout: float | None = None,
+    preempt: bool | None = None,
+    **options: Any,
 ) -> Callable[[Callable[P, T]], JobFunction[P, T]]: ...
 def job(fn: Callable[P, T] | None = None, /, **options: Any) -> Any:
     """Make a function start a job each time it is called.
 
     Use as ``@igogo.job`` or ``@igogo.job(name=..., timeout=...)``.  igogo's own
-    options: ``name`` (shown in job lists; default the function's name) and
+    options: ``name`` (shown in job lists; default the function's name),
     ``timeout`` (seconds, after which the job is stopped in state ``timed
-    out``).  Integrations add theirs: igogo-jupyter ``kind`` (``"text"``,
+    out``) and ``preempt`` (True: the job's own loops may be switched out at
+    the end of any iteration once its time slice is over, with no
+    ``yielder()`` in them; library code is never split; None, the default:
+    what ``igogo.configure(preempt=...)`` says when the job starts).
+    Integrations add theirs: igogo-jupyter ``kind`` (``"text"``,
     ``"markdown"`` or ``"html"``: how the job's printed text is rendered),
     ``displays`` (display slots updated in place, >= 1) and ``warn_rewrite``;
     igogo-mpl ``auto_display_figures``.  An unknown option is refused with the
@@ -376,7 +384,12 @@ _UNCHANGED: Any = _Unchanged()
 
 
 def configure(
-    *, tick_budget: float = _UNCHANGED, workers: int | None = _UNCHANGED
+    *,
+    tick_budget: float = _UNCHANGED,
+    workers: int | None = _UNCHANGED,
+    preempt: bool = _UNCHANGED,
+    preempt_include: Sequence[str] = _UNCHANGED,
+    preempt_exclude: Sequence[str] = _UNCHANGED,
 ) -> dict[str, Any]:
     """Read or change igogo's settings; returns the settings now in force.
 
@@ -388,17 +401,47 @@ def configure(
     :func:`offload` and :func:`map` (None: one per CPU).  A pool already
     running is resized at its next use.
 
+    ``preempt``: whether jobs started without a ``preempt=`` option are
+    preemptible (default False): their loops in user code may be switched out
+    at the end of an iteration once their slice is over, as if
+    ``igogo.yielder()`` stood there.  Jobs already running keep theirs.
+
+    ``preempt_include`` / ``preempt_exclude``: what counts as user code, whose
+    loops a preemptible job may be switched out of, beyond the default (cells,
+    and files outside the standard library and site-packages): lists of module
+    names (``"mypkg.sub"``) and paths (a directory, a file, ``"<string>"``).
+    The most specific rule wins; on a tie, exclusion.  Each replaces its list.
+
     A setting left out is left unchanged; ``configure()`` only reads them.
     """
+    from . import _preempt  # the rules' checks and state
+
     if tick_budget is not _UNCHANGED:
         check_number("tick_budget", tick_budget, above=True, finite=True, unit="seconds")
     if workers is not _UNCHANGED:
         check_number("workers", workers, minimum=1, whole=True, none="one per CPU")
+    if preempt is not _UNCHANGED:
+        check_flag("preempt", preempt)
+    include = None
+    if preempt_include is not _UNCHANGED:
+        include = _preempt.check_scope("preempt_include", preempt_include)
+    exclude = None
+    if preempt_exclude is not _UNCHANGED:
+        exclude = _preempt.check_scope("preempt_exclude", preempt_exclude)
+    if include is not None or exclude is not None:
+        _preempt.set_scope(include, exclude)  # resolves module names: may refuse one
     if tick_budget is not _UNCHANGED:  # set nothing unless every setting is valid
         SCHED.tick_budget = float(tick_budget)
     if workers is not _UNCHANGED:
         configure_workers(workers)
-    return {"tick_budget": SCHED.tick_budget, "workers": settings["workers"]}
+    if preempt is not _UNCHANGED:
+        SCHED.preempt_default = preempt
+    return {
+        "tick_budget": SCHED.tick_budget,
+        "workers": settings["workers"],
+        "preempt": SCHED.preempt_default,
+        **_preempt.scope(),
+    }
 
 
 def display(*objs: Any, **kwargs: Any) -> None:

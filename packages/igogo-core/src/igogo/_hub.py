@@ -7,6 +7,14 @@ doors: :meth:`Scheduler.park` (wait for something; someone later calls
 The hub is whatever greenlet calls :meth:`Scheduler.tick`: a host's loop
 callback between cells, or regular code that waits for jobs (the pump).
 
+Preemption (:mod:`igogo._preempt`) adds no door: a preemptible job whose slice
+is over is switched out at the end of a loop body by calling
+:meth:`Scheduler.yield_now` from a monitoring callback (or a trace function on
+3.11), exactly as the slow path of :func:`yielder` does.  The hub only tells
+that module when such a job is switched in and out (:meth:`Scheduler._step`),
+so that it can arm the end of the slice, and lets it disarm a trace function
+before the job leaves the CPU by another door (``_before_switch``).
+
 Time is shared in ticks.  A tick fires due timers, then runs the ready jobs in
 FIFO order, each until its slice ends, all within one budget
 (``tick_budget``): a host then gets its loop back for a moment, so a kernel
@@ -59,6 +67,9 @@ The real clock unless a test swaps it (:meth:`Scheduler.set_clock`,
 :func:`now`."""
 _deadline: float = math.inf
 """End of the running party's time slice (real monotonic seconds)."""
+_before_switch: Callable[[], object] | None = None
+"""Called by a job just before it parks or yields, while igogo._preempt has a trace
+function armed in it (Python 3.11 only): the trace must not leave with the job."""
 
 
 def now() -> float:
@@ -160,6 +171,10 @@ class Scheduler:
         self.host: Host | None = None
         self.owner: int | None = None
         self.tick_budget = 0.015
+        self.preempt_default = False
+        """Whether a job started without ``preempt=`` is preemptible (``configure(preempt=)``)."""
+        self.preempter: Any = None
+        """igogo._preempt, once a preemptible job has started: what :meth:`_step` tells."""
         self.interrupt_pending = False
         self.interrupt_for: Job[Any] | None = None
         """The job that held the CPU when a Ctrl-C was held (None: igogo's own code)."""
@@ -199,6 +214,11 @@ class Scheduler:
         """Enter a new job in the ready queue (on the owner thread)."""
         global _deadline
         self.live[job.id] = job
+        preempt = job.options.preempt
+        if preempt or (preempt is None and self.preempt_default):
+            from . import _preempt  # imported only once a job asks for it
+
+            job._preempt = _preempt.admit(job)  # False, said once why, if it cannot be
         if job.options.timeout is not None:
             job._timeout_timer = self.call_at(
                 _clock() + job.options.timeout, lambda: self.stop(job, "timed out")
@@ -270,6 +290,8 @@ class Scheduler:
         job._state = state
         job._cancel = cancel
         assert self._hub is not None
+        if _before_switch is not None:
+            _before_switch()
         return self._hub.switch()
 
     def park_in(self, waiters: list[Job[Any]], deadline: float = math.inf) -> None:
@@ -299,6 +321,8 @@ class Scheduler:
             raise Stop(job._stop_reason)
         self.ready.append(job)
         assert self._hub is not None
+        if _before_switch is not None:
+            _before_switch()
         self._hub.switch()
 
     def yield_slow(self) -> None:
@@ -579,6 +603,9 @@ class Scheduler:
             hooks.call(hooks.switched_in, job)
         if job._loop is not None:
             _set_loop(job._loop)
+        preempter = self.preempter if job._preempt else None
+        if preempter is not None:
+            preempter.switched_in(job, _deadline)  # arms the end of this slice
         try:
             if exc is None:
                 g.switch(value)
@@ -586,6 +613,8 @@ class Scheduler:
                 g.throw(exc)
         finally:
             self.current = None
+            if preempter is not None:
+                preempter.switched_out()
             # A job that runs its own event loop (asyncio.run in a job) keeps it to itself:
             # the next job, and the hub, must not find it running on the thread.  Only
             # a hub without a running loop can have such jobs (asyncio refuses to start

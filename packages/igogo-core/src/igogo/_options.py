@@ -1,6 +1,8 @@
 """The options a job is started with: igogo's own, and those integrations register.
 
-igogo itself understands two options, ``name`` and ``timeout``.  How a job's
+igogo itself understands three options, ``name``, ``timeout`` and ``preempt``
+(whether the job's own loops may be switched out without a ``yielder()``: see
+:mod:`igogo._preempt`; None, the default, means ``igogo.configure(preempt=...)``).  How a job's
 printed text is rendered, how many display slots it has, whether its figures
 show up: those mean something only to an integration, so the integration
 registers them (:func:`register_option`, public as ``igogo.lowlevel``) with a
@@ -89,7 +91,7 @@ class OptionSpec:
     owner: str
 
 
-_CORE: Final = ("name", "timeout")
+_CORE: Final = ("name", "timeout", "preempt")
 _registered: Final[dict[str, OptionSpec]] = {}
 _integrations_loaded = False
 
@@ -140,21 +142,29 @@ def option_names() -> tuple[str, ...]:
 class JobOptions:
     """The options of one job, validated.
 
-    ``name`` and ``timeout`` are igogo's own.  The others belong to the
-    integration that registered them (igogo-jupyter's ``kind``, ``displays`` and
-    ``warn_rewrite``; igogo-mpl's ``auto_display_figures``) and are read as
+    ``name``, ``timeout`` and ``preempt`` are igogo's own (``preempt=None``: the
+    default set by ``igogo.configure(preempt=...)``, read when the job starts).
+    The others belong to the integration that registered them (igogo-jupyter's
+    ``kind``, ``displays`` and ``warn_rewrite``; igogo-mpl's
+    ``auto_display_figures``) and are read as
     attributes too: ``job.options.kind`` is the value given, or the default the
     integration registered.
     """
 
     name: str | None = None
     timeout: float | None = None
+    preempt: bool | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name is not None and (not isinstance(self.name, str) or not self.name.strip()):
             raise ValueError(f"name={self.name!r}: a job name must be a non-empty string or None")
         check_number("timeout", self.timeout, above=True, finite=True, unit="seconds", none="")
+        if self.preempt is not None and not isinstance(self.preempt, bool):
+            raise ValueError(
+                f"preempt={self.preempt!r}: must be True or False "
+                "(or None: the default set by igogo.configure(preempt=...))"
+            )
         object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
     def __getattr__(self, name: str) -> Any:
@@ -189,4 +199,9 @@ class JobOptions:
             )
         for k, v in extra.items():
             _registered[k].check(v)
-        return cls(name=options.get("name"), timeout=options.get("timeout"), extra=extra)
+        return cls(
+            name=options.get("name"),
+            timeout=options.get("timeout"),
+            preempt=options.get("preempt"),
+            extra=extra,
+        )

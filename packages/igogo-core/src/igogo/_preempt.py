@@ -1,0 +1,631 @@
+"""Preemption: a job's own loops become switch points, with no ``yielder()`` in them.
+
+**The promise.**  A preemptible job (``@igogo.job(preempt=True)``, or every job
+after ``igogo.configure(preempt=True)``) may be switched out at the end of an
+iteration of any loop in user code, a backward jump (``for``, ``while``,
+``continue``, a comprehension's or a generator's loop), once its time slice is
+over: as if ``igogo.yielder()`` stood at the end of every loop body.  Between
+slice ends nothing happens: the loop runs at full speed.  Stop, pause, resume
+and timeouts reach a preempted job where it was switched out, as they reach a
+cooperative job at its ``yielder()``; a job that also calls ``yielder()``,
+sleeps or waits keeps doing so.
+
+**Entering a function is not a switch point.**  Recursion without a loop is
+never preempted.  A call sits in the middle of the caller's statement (its
+arguments evaluated, its result not yet stored); a loop's end is a statement
+boundary of the frame that switches, exactly where a user would have put the
+``yielder()``.  Keeping one kind of switch point keeps the promise one
+sentence long, and the code it describes is the code that holds a notebook:
+loops.  Recursive code can call ``igogo.yielder()`` itself.
+
+**Library code is never split.**  A switch happens only when *every* Python
+frame between the job's function and the loop is user code.  A loop in a
+user's callback that a library calls (``json.dumps(default=...)``, a
+decorator's wrapper, ``pandas.apply``) waits until the library returns, so a
+library's locks, context managers and invariants hold around every switch.
+Builtins written in C (``sorted(key=...)``, ``map``) have no frame and do not
+count: a switch inside their Python callback is what a ``yielder()`` there
+would do today.
+
+**What counts as user code** is decided per file name (``co_filename``), once:
+
+* cells: ipykernel's ``<tempdir>/ipykernel_<pid>/<hash>.py`` and terminal
+  IPython's ``<ipython-input-N-...>``, and the REPL's ``<stdin>``;
+* files outside the interpreter's standard library and site-packages
+  (``sysconfig`` paths ``stdlib``, ``platstdlib``, ``purelib``, ``platlib``,
+  ``site.getsitepackages()`` and the user site): a script, a local module, a
+  package installed in editable mode from a checkout;
+* not code without a file (other ``<...>`` names: ``exec``'d strings, code
+  that libraries generate such as dataclasses' ``__init__``), and never igogo.
+
+``igogo.configure(preempt_include=[...], preempt_exclude=[...])`` changes it
+by module name (``"mypkg"``, ``"mypkg.sub"``: the package's directory or the
+module's file) or by path (a directory, a file, or a ``<...>`` name such as
+``"<string>"``).  The most specific rule wins (the longest matching path); on
+a tie, exclusion wins.  igogo itself is never user code.
+
+**The mechanism, Python 3.12 and later: ``sys.monitoring``.**  igogo takes a
+tool id nobody holds (4, else 3; never one in use) and sets *local* ``JUMP``
+events on user code objects only: the job's function and every code object
+nested in it (inner functions, lambdas, generator expressions, class bodies),
+at the start; any other user code found on the job's stack (a function of a
+local module, code ``exec``'d at run time) when a slice ends.  Library code
+has no events at all.  The callback returns ``sys.monitoring.DISABLE`` while
+the slice is not over, which turns the event off at that jump; when the slice
+ends, igogo's *slice timer* calls ``sys.monitoring.restart_events()``, and the
+next backward jump in user code switches (the callback calls
+:meth:`Scheduler.yield_now`, the hub's own door).  Between slice ends a loop
+pays nothing; per slice it pays one callback per jump location.
+
+**The mechanism, Python 3.11: a trace function armed at the slice's end.**
+The slice timer sends ``SIGVTALRM`` to the main thread; its handler (which
+never switches) sets ``frame.f_trace`` on the user frames of the job's stack
+and a trace function for the calls that follow.  The next ``line`` event that
+jumps backwards in a user frame disarms everything and switches.  So a trace
+function runs only between a slice's end and the next loop end; it is never
+left on, and it is disarmed before the job leaves the CPU by any door
+(``_hub._before_switch``), since greenlet keeps 3.11's tracing flag per
+greenlet.  Only jobs on the main thread can be preempted on 3.11.
+
+**The slice timer** is one daemon thread that sleeps until the running
+preemptible job's slice ends (``_hub._deadline``, the same slices and ticks as
+cooperative jobs).  Waking a thread costs a GIL hand-over, which a busy main
+thread grants only after ``sys.getswitchinterval()``: the thread asks that
+much early.  If it gets the GIL early anyway (the job was blocked in C), the
+callbacks keep firing until the deadline (``_early``) rather than disabling
+themselves and missing it.  It never touches a job: it only re-enables events
+(3.12+) or sends the signal (3.11); every decision is taken again in the job's
+own thread, so a late or stale wake-up is harmless.
+
+**It lives with debuggers, coverage tools and profilers.**  igogo never takes
+a tool id or a trace function someone else holds.  If a trace or profile
+function is set (pdb, coverage.py's tracer, cProfile on 3.11), if both tool ids
+are taken, or if SIGVTALRM has another handler (3.11), the job runs
+cooperatively and igogo says why once, with a :class:`RuntimeWarning`.
+``restart_events()`` also re-enables events other tools disabled; it is only
+called while a preemptible job runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import signal
+import site
+import sys
+import sysconfig
+import threading
+import warnings
+import weakref
+from types import CodeType
+from typing import TYPE_CHECKING, Any, Final
+
+from greenlet import getcurrent
+
+from . import _hub
+from ._hub import SCHED
+from ._job import Job
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+__all__ = ["admit", "is_user_code", "scope", "set_scope", "switched_in", "switched_out"]
+
+_monotonic: Final = _hub._monotonic
+_ENTRY: Final = Job._run.__code__
+"""The bottom frame of every job: the walk for user frames stops there."""
+_PACKAGE: Final = os.path.normcase(os.path.realpath(os.path.dirname(__file__))) + os.sep
+
+# -- what counts as user code ------------------------------------------------------------------
+
+_include: tuple[str, ...] = ()
+_exclude: tuple[str, ...] = ()
+_rules: list[tuple[str, bool, bool]] = []
+"""(path, is a directory or a ``<...>`` prefix, include) for each rule, resolved."""
+_verdicts: dict[str, bool] = {}
+"""File name -> counts as user code; reset when the rules change."""
+_roots: tuple[str, ...] | None = None
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.realpath(os.path.abspath(os.path.expanduser(path))))
+
+
+def _library_roots() -> tuple[str, ...]:
+    """Directories whose files are library code: the stdlib and every site-packages."""
+    global _roots
+    if _roots is None:
+        paths = sysconfig.get_paths()
+        found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+        found.update(getattr(site, "getsitepackages", list)())
+        user = getattr(site, "getusersitepackages", lambda: None)()
+        if user:
+            found.add(user)
+        _roots = tuple(sorted({_norm(p) + os.sep for p in found if p}))
+    return _roots
+
+
+def is_user_code(filename: str) -> bool:
+    """Whether code from ``filename`` (a ``co_filename``) is user code (see the essay)."""
+    verdict = _verdicts.get(filename)
+    if verdict is None:
+        verdict = _verdicts[filename] = _classify(filename)
+    return verdict
+
+
+def _classify(filename: str) -> bool:
+    if filename.startswith("<"):
+        path = filename
+        default = filename.startswith("<ipython-input-") or filename == "<stdin>"
+    else:
+        path = _norm(filename)
+        if path.startswith(_PACKAGE):
+            return False  # igogo itself, whatever the rules say
+        cell = os.path.basename(os.path.dirname(path)).startswith("ipykernel_")
+        default = cell or not path.startswith(_library_roots())
+    best = -1
+    verdict = default
+    for target, prefix, include in _rules:
+        matches = path == target or (prefix and path.startswith(target))
+        if matches and (len(target) > best or (len(target) == best and not include)):
+            best, verdict = len(target), include
+    return verdict
+
+
+def _is_path(item: str) -> bool:
+    return item.startswith(("<", "~", ".")) or "/" in item or os.sep in item or item.endswith(".py")
+
+
+def _resolve(setting: str, item: str, include: bool) -> list[tuple[str, bool, bool]]:
+    if item.startswith("<"):
+        return [(item, not item.endswith(">"), include)]  # "<ipython-input-" is a prefix
+    if _is_path(item):
+        path = _norm(item)
+        return [(path + os.sep, True, include), (path, False, include)]
+    try:
+        spec = importlib.util.find_spec(item)
+    except (ImportError, ValueError) as e:
+        raise ValueError(f"{setting}: module {item!r} cannot be found ({e})") from e
+    if spec is None:
+        raise ValueError(
+            f"{setting}: no module named {item!r} (give a module name that can be imported, "
+            "or a path)"
+        )
+    if spec.submodule_search_locations:
+        return [(_norm(d) + os.sep, True, include) for d in spec.submodule_search_locations]
+    if spec.origin is None or not os.path.isabs(spec.origin):
+        raise ValueError(f"{setting}: module {item!r} has no source file (it is built in)")
+    return [(_norm(spec.origin), False, include)]
+
+
+def check_scope(setting: str, value: object) -> tuple[str, ...]:
+    """Validate ``preempt_include`` / ``preempt_exclude``: a list of module names or paths."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(
+            f"{setting}={value!r}: must be a list of module names ('mypkg.sub') or paths "
+            "('./src', '/abs/file.py', '<string>'); [] for none"
+        )
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"{setting}: {item!r} is not a module name or a path")
+        if not _is_path(item) and not all(p.isidentifier() for p in item.split(".")):
+            raise ValueError(
+                f"{setting}: {item!r} is neither a module name ('mypkg.sub') nor a path "
+                "('./src', '/abs/file.py', '<string>')"
+            )
+    return tuple(value)
+
+
+def set_scope(
+    include: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None
+) -> None:
+    """Replace the include and/or exclude rules (validated by :func:`check_scope`)."""
+    global _include, _exclude
+    new_include = _include if include is None else include
+    new_exclude = _exclude if exclude is None else exclude
+    rules: list[tuple[str, bool, bool]] = []  # resolved first: a bad name changes nothing
+    for item in new_include:
+        rules += _resolve("preempt_include", item, True)
+    for item in new_exclude:
+        rules += _resolve("preempt_exclude", item, False)
+    _include, _exclude = new_include, new_exclude
+    _rules[:] = rules
+    _verdicts.clear()
+    _forget_armed()  # armed under the old rules: armed again lazily under the new ones
+
+
+def scope() -> dict[str, list[str]]:
+    """The rules in force, as ``configure()`` reports them."""
+    return {"preempt_include": list(_include), "preempt_exclude": list(_exclude)}
+
+
+def _switchable(frame: FrameType | None) -> bool:
+    """Whether every frame from ``frame`` down to the job's entry is user code."""
+    while frame is not None:
+        code = frame.f_code
+        if code is _ENTRY:
+            return True
+        if not is_user_code(code.co_filename):
+            return False
+        frame = frame.f_back
+    return False  # not in a job's greenlet at all
+
+
+def _function_code(fn: object) -> CodeType | None:
+    for _ in range(10):  # a bound method's function, a partial's function, a wrapper's
+        code = getattr(fn, "__code__", None)
+        if isinstance(code, CodeType):
+            return code
+        fn = getattr(fn, "__func__", None) or getattr(fn, "func", None)
+        if fn is None:
+            return None
+    return None
+
+
+# -- saying why a job runs cooperatively ---------------------------------------------------------
+
+_said: set[str] = set()
+
+
+def _say(job: Job[Any], reason: str) -> None:
+    if reason not in _said:
+        _said.add(reason)
+        warnings.warn(
+            f"igogo: {job!r} runs cooperatively, not preemptively: {reason}. "
+            "Its loops are switched out only where they call igogo.yielder().",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+
+
+def _tracer_in_use() -> str | None:
+    for what, fn in (("trace", sys.gettrace()), ("profile", sys.getprofile())):
+        if fn is not None and not (fn is _GLOBAL_TRACE and _tracing):
+            name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+            return (
+                f"a {what} function is set (sys.set{what}: {name}, a debugger, "
+                "a coverage tool or a profiler), and igogo never takes it over"
+            )
+    return None
+
+
+# -- the slice timer ------------------------------------------------------------------------------
+
+_job: Job[Any] | None = None
+"""The preemptible job switched in now (None: none)."""
+_until = math.inf
+"""The end of its slice (real monotonic seconds)."""
+_thread = 0
+"""The thread it runs on."""
+_early = False
+"""The timer woke before ``_until``: the callbacks keep firing until it passes."""
+_PATIENCE: Final = 3
+_patience = _PATIENCE
+"""Slice ends that may still skip arming while the job is inside library code (3.11)."""
+_watching = math.inf
+"""What the timer sleeps towards (inf: idle until poked)."""
+_poke = threading.Event()
+_timer: threading.Thread | None = None
+
+
+def switched_in(job: Job[Any], deadline: float) -> None:
+    """The hub is about to switch ``job`` in, with its slice ending at ``deadline``."""
+    global _job, _until, _thread, _early, _patience
+    _job, _until, _early, _patience = job, deadline, False, _PATIENCE
+    _thread = threading.get_ident()
+    if deadline < _watching:  # the timer sleeps towards a later time, or nothing: wake it
+        _poke.set()
+
+
+def switched_out() -> None:
+    """The job is off the CPU (yielded, parked, paused or ended)."""
+    global _job, _until
+    _job, _until = None, math.inf
+    if _tracing:  # ended (or failed) between a slice's end and its next loop end
+        _disarm()
+
+
+def _watch() -> None:
+    """The slice timer's thread: wake at each slice's end and re-arm the switch points.
+
+    While the same job stays on the CPU past its slice (inside library code, or
+    in user code it has not reached a loop end of), it fires again once per
+    ``tick_budget``: user code that job has entered since is then armed too.
+    """
+    global _watching, _early
+    fired = math.nan
+    again = math.inf
+    while True:
+        until = _until
+        if until == math.inf:
+            _watching = math.inf
+            _poke.wait()
+            _poke.clear()
+            continue
+        target = again if until == fired else until
+        _watching = target
+        # Ask for the GIL one switch interval early: a busy thread hands it over that late.
+        wait = target - _monotonic() - sys.getswitchinterval()
+        if wait > 0:
+            _poke.wait(wait)
+            _poke.clear()
+            continue
+        if until != _until:
+            continue
+        fired = until
+        _early = _monotonic() < until
+        again = _monotonic() + SCHED.tick_budget
+        try:
+            _expire()
+        except Exception:  # never let the timer die: the jobs would just stop being preempted
+            from ._hooks import logger
+
+            logger.exception("igogo's slice timer failed to end a slice")
+
+
+def _start_timer() -> None:
+    global _timer
+    if _timer is None or not _timer.is_alive():
+        _timer = threading.Thread(target=_watch, name="igogo-slice-timer", daemon=True)
+        _timer.start()
+
+
+def _after_fork() -> None:
+    global _timer, _job, _until
+    _timer, _job, _until = None, None, math.inf  # the thread did not survive the fork
+    _poke.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def _switch() -> None:
+    """Leave the CPU from inside a callback or a trace function, through the hub's door.
+
+    CPython marks the thread as "inside a callback" (``tstate->tracing``) while
+    one runs, and delivers no event to anyone meanwhile; greenlet does not keep
+    that mark per greenlet.  Switching out with it set would leave every other
+    job, and the hub, without events until this job resumed.
+    ``sys.call_tracing`` clears it for the call and puts it back afterwards, in
+    this job's greenlet, when the job resumes.
+    """
+    sys.call_tracing(SCHED.yield_now, ())
+
+
+# -- the mechanism: sys.monitoring (3.12+) or a trace function armed at the slice's end (3.11) --
+
+_tracing = False
+"""A trace is armed in the running job (3.11)."""
+_GLOBAL_TRACE: Final = getattr
+"""The thread's trace function while armed (3.11).  CPython calls it for every new
+frame; ``getattr(frame, "call", None)`` is None at C speed, so library code called
+meanwhile pays no Python call and new frames get no local trace.  Frames are armed
+by :func:`_on_signal` alone, when a slice ends and again once per tick after."""
+
+if sys.version_info >= (3, 12):
+    _mon = sys.monitoring
+    _JUMP: Final = _mon.events.JUMP
+    _INSTRUCTION: Final = _mon.events.INSTRUCTION
+    _DISABLE: Final = _mon.DISABLE
+    _TOOL_IDS: Final = (4, 3)  # never 0, 1, 2 or 5: debuggers', coverage's, profilers', JITs'
+    _tool: int | None = None
+    _armed: weakref.WeakSet[CodeType] = weakref.WeakSet()
+    _pending: dict[Any, tuple[CodeType, BaseException]] = {}
+    """Per greenlet: what it was resumed with (a Stop, an interrupt), to raise at its next
+    instruction, where the frame's ``try`` blocks see it."""
+
+    def _why_not(job: Job[Any]) -> str | None:
+        global _tool
+        reason = _tracer_in_use()
+        if reason is not None:
+            return reason
+        if _tool is not None and _mon.get_tool(_tool) == "igogo":
+            return None
+        _tool = None
+        for tool in _TOOL_IDS:
+            if _mon.get_tool(tool) is None:
+                _mon.use_tool_id(tool, "igogo")
+                _mon.register_callback(tool, _JUMP, _on_jump)
+                _mon.register_callback(tool, _INSTRUCTION, _on_instruction)
+                _tool = tool
+                _armed.clear()
+                return None
+        held = ", ".join(f"{t}: {_mon.get_tool(t)!r}" for t in _TOOL_IDS)
+        return f"the sys.monitoring tool ids igogo may use are all held by others ({held})"
+
+    def _arm(code: CodeType) -> None:
+        """Give ``code`` and the code nested in it local JUMP events."""
+        tool = _tool
+        if tool is None or code in _armed or not is_user_code(code.co_filename):
+            return
+        todo = [code]
+        while todo:
+            c = todo.pop()
+            if c in _armed:
+                continue
+            _armed.add(c)
+            _mon.set_local_events(tool, c, _JUMP)
+            todo.extend(k for k in c.co_consts if isinstance(k, CodeType))
+
+    def _forget_armed() -> None:
+        tool = _tool
+        if tool is not None and _mon.get_tool(tool) == "igogo":
+            for code in list(_armed):
+                _mon.set_local_events(tool, code, 0)
+        _armed.clear()
+
+    def _arm_job(job: Job[Any]) -> None:
+        code = _function_code(job.function)
+        if code is not None:
+            _arm(code)
+
+    def _expire() -> None:
+        """On the timer's thread: arm the user code on the job's stack, re-enable the jumps."""
+        tool = _tool
+        if _job is None or tool is None or _mon.get_tool(tool) != "igogo":
+            return
+        frame = sys._current_frames().get(_thread)
+        while frame is not None and frame.f_code is not _ENTRY:
+            if frame.f_code not in _armed:
+                _arm(frame.f_code)
+            frame = frame.f_back
+        _mon.restart_events()
+
+    def _on_jump(code: CodeType, offset: int, dest: int) -> object:
+        """A jump in user code: switch if it goes backwards and the slice is over."""
+        if dest > offset:
+            return _DISABLE  # a forward jump never ends a loop's iteration
+        if _monotonic() < _hub._deadline:
+            return None if _early else _DISABLE
+        job = SCHED.current
+        if job is None or not job._preempt or job._greenlet is not getcurrent():
+            return _DISABLE  # regular code, or a cooperative job, in user code
+        if not _switchable(sys._getframe(1)):
+            return _DISABLE  # under a library's frame: wait for the outer loop's end
+        reason = _tracer_in_use()
+        if reason is not None:  # a debugger attached since the job started
+            job._preempt = False
+            _say(job, reason)
+            return _DISABLE
+        tool = _tool
+        if tool is None:
+            return _DISABLE
+        try:
+            _switch()
+        except BaseException as e:
+            # Raised here, it would skip the frame's except and finally blocks: CPython
+            # looks the handler up as if the jump had already left the loop.  Raised by
+            # the next instruction's event, it lands inside the loop like any exception.
+            _pending[getcurrent()] = (code, e)
+            _mon.set_local_events(tool, code, _JUMP | _INSTRUCTION)
+        return None
+
+    def _on_instruction(code: CodeType, offset: int) -> object:
+        """The instruction after a switch point in a job resumed with an exception: raise it."""
+        me = getcurrent()
+        entry = _pending.get(me)
+        if entry is None or entry[0] is not code:
+            return None  # another greenlet in the same code: its own turn will come
+        del _pending[me]
+        tool = _tool
+        if tool is not None and all(c is not code for c, _ in _pending.values()):
+            _mon.set_local_events(tool, code, _JUMP)
+        # Its traceback so far is igogo's switching frames; the user's frame is where it lands.
+        raise entry[1].with_traceback(None)
+
+    def _disarm() -> None:
+        pass
+
+else:
+    _SIGNAL: Final = signal.SIGVTALRM
+    _last: dict[FrameType, int] = {}
+    """Each armed frame's offset at its last line event: a smaller one is a backward jump."""
+
+    def _why_not(job: Job[Any]) -> str | None:
+        reason = _tracer_in_use()
+        if reason is not None:
+            return reason
+        if threading.current_thread() is not threading.main_thread():
+            return "on Python 3.11 only jobs that run on the main thread can be preempted"
+        if not hasattr(signal, "pthread_kill"):
+            return "on Python 3.11 preemption needs POSIX signals"
+        handler = signal.getsignal(_SIGNAL)
+        if handler is not _on_signal:
+            if handler not in (signal.SIG_DFL, None):
+                return f"SIGVTALRM, which igogo uses on Python 3.11, has a handler: {handler!r}"
+            signal.signal(_SIGNAL, _on_signal)
+            signal.siginterrupt(_SIGNAL, False)  # system calls it lands in restart
+        return None
+
+    def _arm_job(job: Job[Any]) -> None:
+        pass  # nothing to prepare: frames are armed when a slice ends
+
+    def _forget_armed() -> None:
+        pass
+
+    def _expire() -> None:
+        """On the timer's thread: let the main thread arm its trace (the handler below)."""
+        main = threading.main_thread().ident
+        if _job is not None and _thread == main and main is not None:
+            signal.pthread_kill(main, _SIGNAL)
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        """SIGVTALRM on the main thread: arm the trace on the job's user frames (no switch)."""
+        global _tracing, _patience
+        job = _job
+        if job is None or SCHED.current is not job or job._greenlet is not getcurrent():
+            return
+        if _tracer_in_use() is not None:
+            return  # someone else's trace arrived meanwhile: igogo leaves it alone
+        if (
+            not _tracing
+            and frame is not None
+            and not is_user_code(frame.f_code.co_filename)
+            and _patience > 0
+        ):
+            # Caught inside library code.  Armed now, the whole library call would run
+            # with 3.11's tracing on (several times slower); the timer fires again once
+            # per tick, so wait for one that finds the job in its own code, a few times.
+            _patience -= 1
+            return
+        found = []
+        while frame is not None and frame.f_code is not _ENTRY:
+            if frame not in _last and is_user_code(frame.f_code.co_filename):
+                found.append(frame)
+            frame = frame.f_back
+        if frame is None:
+            return  # not inside the job after all
+        for f in found:
+            f.f_trace = _on_line
+            _last[f] = f.f_lasti
+        if not _tracing:
+            _tracing = True
+            _hub._before_switch = _disarm
+            sys.settrace(_GLOBAL_TRACE)
+
+    def _on_line(frame: FrameType, event: str, arg: object) -> Any:
+        """An armed user frame: switch at its first backward jump once the slice is over."""
+        if event != "line":
+            return _on_line
+        lasti = frame.f_lasti
+        previous = _last.get(frame)
+        _last[frame] = lasti
+        if previous is None or lasti > previous or _monotonic() < _hub._deadline:
+            return _on_line
+        job = SCHED.current
+        if job is None or not job._preempt or job._greenlet is not getcurrent():
+            _disarm()
+            return None
+        if not _switchable(frame):
+            frame.f_trace = None  # under a library's frame: the outer loops' ends will do
+            return None
+        _disarm()
+        _switch()
+        return None
+
+    def _disarm() -> None:
+        """Take the trace off every frame and the thread, before the job leaves the CPU."""
+        global _tracing
+        _tracing = False
+        _hub._before_switch = None
+        sys.settrace(None)
+        for frame in _last:
+            frame.f_trace = None
+        _last.clear()
+
+
+# -- admission ------------------------------------------------------------------------------------
+
+
+def admit(job: Job[Any]) -> bool:
+    """Make ``job`` preemptible if this interpreter and its tools allow it; else say why, once."""
+    reason = _why_not(job)
+    if reason is not None:
+        _say(job, reason)
+        return False
+    SCHED.preempter = sys.modules[__name__]
+    _arm_job(job)
+    _start_timer()
+    return True
