@@ -232,9 +232,11 @@ def test_rows_and_table_fit_the_dark_theme(lab: JupyterServer, open_notebook: An
                 "@igogo.job\ndef broken():\n    raise ValueError('no luck')\n\n"
                 "s, x = slow(), broken()",
                 "igogo.jobs()",
-                # The static HTML reprs (what clients without widgets show).
+                # The static HTML reprs (what clients without widgets show), as igogo-jupyter
+                # registers them with IPython's HTML formatter.
                 "from IPython.display import HTML\n"
-                "HTML(s._repr_html_() + igogo.jobs()._repr_html_())",
+                "as_html = get_ipython().display_formatter.formatters['text/html']\n"
+                "HTML(as_html(s) + as_html(igogo.jobs()))",
             ],
         )
         nb.wait_for(
