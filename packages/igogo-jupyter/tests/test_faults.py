@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from importlib.metadata import version
 
 import pytest
-from kernel_driver import Execution, KernelDriver
-from kernel_fixtures import LeakCheck, running_kernel
+
+from igogo_jupyter.testing import Execution, KernelDriver, LeakCheck, did_fail, running_kernel
 
 SETUP = "import igogo, time, signal, sys, asyncio\n%load_ext igogo"
 
@@ -87,15 +87,9 @@ def _leak_check(request: pytest.FixtureRequest, driver: KernelDriver) -> None:
         if known_defect:
             return
         raise
-    failed = request.node.stash.get(_failed_key(), False)
+    failed = did_fail(request.node)
     if problems and not failed and not known_defect:
         pytest.fail("after the test: " + "; ".join(problems))
-
-
-def _failed_key() -> pytest.StashKey[bool]:
-    import kernel_fixtures
-
-    return kernel_fixtures._failed_key
 
 
 @pytest.fixture(scope="module", autouse=True)

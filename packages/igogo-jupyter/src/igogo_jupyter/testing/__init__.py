@@ -59,7 +59,12 @@ from igogo_jupyter.testing._driver import (
 )
 
 if TYPE_CHECKING:
-    from igogo_jupyter.testing._fixtures import Cleanup, LeakCheck, pytest_runtest_makereport
+    from igogo_jupyter.testing._fixtures import (
+        Cleanup,
+        LeakCheck,
+        did_fail,
+        pytest_runtest_makereport,
+    )
 
 __all__ = [
     "OUTPUT_TYPES",
@@ -69,12 +74,13 @@ __all__ = [
     "KernelDriver",
     "LeakCheck",
     "Message",
+    "did_fail",
     "kernel_time",
     "pytest_runtest_makereport",
     "running_kernel",
 ]
 
-_NEED_PYTEST = frozenset({"Cleanup", "LeakCheck", "pytest_runtest_makereport"})
+_NEED_PYTEST = frozenset({"Cleanup", "LeakCheck", "pytest_runtest_makereport", "did_fail"})
 
 
 def __getattr__(name: str) -> Any:

@@ -106,8 +106,17 @@ class LeakCheck:
             driver = request.getfixturevalue("kernel")
             assert isinstance(driver, KernelDriver)
         problems = self.problems(driver)
-        if problems and not request.node.stash.get(_failed_key, False):
+        if problems and not did_fail(request.node):
             pytest.fail("after the test: " + "; ".join(problems))
+
+
+def did_fail(node: pytest.Item) -> bool:
+    """Whether ``node``'s test itself failed (noted by :func:`pytest_runtest_makereport`).
+
+    For fixtures that check what a test left behind: a test that failed already is
+    not failed again for it.
+    """
+    return node.stash.get(_failed_key, False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
