@@ -55,27 +55,43 @@ the slice is not over, which turns the event off at that jump; when the slice
 ends, igogo's *slice timer* calls ``sys.monitoring.restart_events()``, and the
 next backward jump in user code switches (the callback calls
 :meth:`Scheduler.yield_now`, the hub's own door).  Between slice ends a loop
-pays nothing; per slice it pays one callback per jump location.
+pays nothing; per slice it pays one callback per jump location.  An exception
+the job is resumed with (a stop, an interrupt) is not raised by the ``JUMP``
+callback: CPython would look its handler up outside the loop, and the loop's
+``try``/``finally`` would be skipped.  It is raised by a one-shot
+``INSTRUCTION`` event at the next instruction, inside the loop.
 
-**The mechanism, Python 3.11: a trace function armed at the slice's end.**
-The slice timer sends ``SIGVTALRM`` to the main thread; its handler (which
-never switches) sets ``frame.f_trace`` on the user frames of the job's stack
-and a trace function for the calls that follow.  The next ``line`` event that
-jumps backwards in a user frame disarms everything and switches.  So a trace
-function runs only between a slice's end and the next loop end; it is never
-left on, and it is disarmed before the job leaves the CPU by any door
-(``_hub._before_switch``), since greenlet keeps 3.11's tracing flag per
-greenlet.  Only jobs on the main thread can be preempted on 3.11.
+**The mechanism, Python 3.11: a trace armed when a slice ends.**  The slice
+timer sends ``SIGVTALRM`` to the main thread; its handler (which never
+switches) sets ``frame.f_trace`` on the user frames of the job's stack, and
+``getattr`` as the thread's trace function: CPython needs one to deliver line
+events, and ``getattr(frame, "call", None)`` answers every new frame with None
+at C speed.  The next ``line`` event that jumps backwards in an armed frame
+disarms everything and switches.  The trace is never left on: it is disarmed
+before the job leaves the CPU by any door (``_hub._before_switch``), since
+greenlet keeps 3.11's tracing flag per greenlet.  While it is on, the code the
+job runs is traced (CPython 3.11's slow path, about 2-3 times slower), so a
+slice end that finds the job inside library code waits for the next tick's
+(up to three times) to find it in its own code.  Only jobs on the main thread
+can be preempted on 3.11.
+
+**Switching from a callback.**  CPython marks the thread "inside a callback"
+while a monitoring callback or a trace function runs, and delivers no event to
+anyone meanwhile; greenlet does not keep that mark per greenlet.  The switch
+goes through ``sys.call_tracing``, which clears the mark for the call and puts
+it back when this job resumes, so the other jobs and the hub keep theirs.
 
 **The slice timer** is one daemon thread that sleeps until the running
 preemptible job's slice ends (``_hub._deadline``, the same slices and ticks as
-cooperative jobs).  Waking a thread costs a GIL hand-over, which a busy main
-thread grants only after ``sys.getswitchinterval()``: the thread asks that
-much early.  If it gets the GIL early anyway (the job was blocked in C), the
-callbacks keep firing until the deadline (``_early``) rather than disabling
-themselves and missing it.  It never touches a job: it only re-enables events
-(3.12+) or sends the signal (3.11); every decision is taken again in the job's
-own thread, so a late or stale wake-up is harmless.
+cooperative jobs), and again once per ``tick_budget`` while that job stays on
+the CPU past it (user code it entered since is then armed too).  Waking a
+thread costs a GIL hand-over, which a busy main thread grants only after
+``sys.getswitchinterval()``: the thread asks that much early.  If it gets the
+GIL early anyway (the job was blocked in C), the callbacks keep firing until
+the deadline (``_early``) rather than disabling themselves and missing it.  It
+never touches a job: it only re-enables events (3.12+) or sends the signal
+(3.11); every decision is taken again in the job's own thread, so a late or
+stale wake-up is harmless.
 
 **It lives with debuggers, coverage tools and profilers.**  igogo never takes
 a tool id or a trace function someone else holds.  If a trace or profile
