@@ -49,6 +49,30 @@ def found(monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
     assert not SCHED.interrupt_pending
 
 
+def hog_past_the_slice() -> None:
+    """Hold the CPU past the job's time slice, as a job that never yields does."""
+    end = time.monotonic() + 2 * SCHED.tick_budget + 0.01
+    while time.monotonic() < end:
+        pass
+
+
+def test_an_idle_interrupt_spares_a_job_taking_its_ordinary_turn(ignored: None) -> None:
+    """Within its slice a job is not holding the CPU: an idle kernel's interrupt passes it by."""
+
+    @igogo.job
+    def polite() -> str:
+        igogo.sleep(0.01)
+        signal.raise_signal(signal.SIGINT)  # early in its slice
+        return "unharmed"
+
+    j = polite()
+    deadline = time.monotonic() + 10
+    while SCHED.live and time.monotonic() < deadline:
+        SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
+        time.sleep(0.001)
+    assert j.result() == "unharmed"
+
+
 @pytest.fixture
 def ignored() -> Iterator[None]:
     """Install SIG_IGN (as an idle ipykernel does); put the previous handler back after."""
@@ -341,6 +365,7 @@ def test_a_host_that_routes_interrupts_to_jobs_fails_only_the_running_job(
     @igogo.job(name="victim")
     def victim() -> None:
         igogo.sleep(0.01)
+        hog_past_the_slice()
         signal.raise_signal(signal.SIGINT)  # lands here, as KeyboardInterrupt
         while True:
             igogo.yielder()
@@ -373,6 +398,7 @@ def test_an_asyncio_host_with_interrupts_to_jobs(
 
     @igogo.job
     def victim() -> None:
+        hog_past_the_slice()
         signal.raise_signal(signal.SIGINT)
         while True:
             igogo.yielder()

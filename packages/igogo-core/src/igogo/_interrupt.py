@@ -27,10 +27,11 @@ over ``SIG_IGN`` too, so that an interrupt reaches a job that never yields.
 **Who gets it** depends on who the tick belongs to:
 
 * a host that routes interrupts to jobs (the Jupyter host while the kernel
-  is idle): the job that holds the CPU fails with ``KeyboardInterrupt``; a
-  held one goes to the job that was running, at its switch point.  Between
-  job steps no job holds the CPU, and the idle kernel's ``SIG_IGN`` decides:
-  nothing happens;
+  is idle): the job that holds the CPU (it has run past its time slice without
+  yielding) fails with ``KeyboardInterrupt``; a held one goes to the job that
+  was running, at its switch point.  A job taking its ordinary turn within its
+  slice does not hold the CPU, nor does anyone between job steps: there the
+  idle kernel's ``SIG_IGN`` decides, and nothing happens;
 * regular code that waits (a cell in ``job.result()``, a script in
   ``igogo.wait_all()``): the first Ctrl-C is for the waiting code, which gets
   it as soon as the running job reaches a switch point (its slice is ended at
@@ -121,6 +122,12 @@ class InterruptGuard:
             sched.hold_interrupt()
             return
         if not self.to_caller:
+            from . import _hub
+
+            if self.found == signal.SIG_IGN and _hub._monotonic() < _hub._deadline:
+                # An idle kernel, and the running job is within its slice: it is taking
+                # its turn, not holding the CPU (a job that never yields is past it).
+                return
             raise KeyboardInterrupt  # the host routes it to the job that holds the CPU
         if self.stop_all or sched.interrupt_pending:
             sched.interrupt_pending = True  # and the waiting code gets one too
