@@ -1199,8 +1199,9 @@ def test_a_job_started_from_a_thread_after_its_cell_ended_prints_where_the_threa
         "    late_jobs.append(late(1))\n"
         "threading.Thread(target=later).start()"
     )
-    kernel.pump(0.3)
-    b = kernel.run("time.sleep(0.05)")  # the latest cell while the thread starts the job
+    # The latest cell while the thread prints and starts its job (at 0.5 s); it outlasts
+    # both, so that no evaluation of ours runs meanwhile and catches the thread's print.
+    b = kernel.run("time.sleep(1.5)")
     eval_until(kernel, "late_jobs and late_jobs[0].done()", bool)
     assert kernel.eval("(late_jobs[0].state, late_jobs[0].result())") == ("done", 1)
     assert kernel.eval("late_jobs[0].output") == "LT job 1\n"

@@ -275,8 +275,14 @@ def test_memory_of_a_failed_job_comes_back_once_nobody_holds_it(kernel: KernelDr
     assert listed == [("heavy", "failed")]
     kernel.run("del hj")
     kernel.run("raise RuntimeError('a new error replaces the last traceback')", ok=False)
-    kernel.run("gc.collect()")
-    after = kernel.eval(RSS)
+    # Collected once nothing refers to it; a row refresh in flight may hold it a moment.
+    deadline = time.monotonic() + 10
+    while True:
+        kernel.run("gc.collect()")
+        after = kernel.eval(RSS)
+        if after - baseline < 5_000_000 or time.monotonic() > deadline:
+            break
+        kernel.pump(0.5)
     assert after - baseline < 5_000_000, f"{(after - baseline) / 1e6:.1f} MB still held"
     # The history still lists it, by its record; the witness never stopped.
     assert kernel.eval(
