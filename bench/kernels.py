@@ -343,6 +343,8 @@ _bench_par(joblib.delayed(work)(x) for x in _bench_items[:8])  # every measureme
                 break  # this one may have run after the map ended: not counted
             waits.append(ping.start_latency)
             k.pump(p["gap_s"])
+        if not waits:  # the map ended before a second cell (the quick smoke run's tiny map)
+            waits.append(ping.start_latency)
         k.send("_bench_par(joblib.delayed(work)(x) for x in _bench_items)")
         behind.append(k.finish(k.send("1+1"), T).start_latency)
     return [benchmark("map-cell", waits), benchmark("map-joblib-cell", behind)]
