@@ -138,7 +138,10 @@ def test_a_second_ctrl_c_lands_in_a_job_that_does_not_yield(found: Handler) -> N
     assert found.calls == 0
 
 
-def test_ctrl_c_in_igogo_run_stops_every_job_and_propagates(found: Handler) -> None:
+@pytest.mark.parametrize("yields", [True, False], ids=["main yields", "main never yields"])
+def test_one_ctrl_c_in_igogo_run_stops_every_job_and_propagates(
+    found: Handler, yields: bool
+) -> None:
     log: list[str] = []
 
     @igogo.job
@@ -154,7 +157,8 @@ def test_ctrl_c_in_igogo_run_stops_every_job_and_propagates(found: Handler) -> N
         try:
             signal.raise_signal(signal.SIGINT)
             while True:
-                igogo.yielder()
+                if yields:
+                    igogo.yielder()
         finally:
             log.append("main finally")
 
@@ -166,31 +170,6 @@ def test_ctrl_c_in_igogo_run_stops_every_job_and_propagates(found: Handler) -> N
     assert main_job.state == "failed" and isinstance(main_job.exception(), KeyboardInterrupt)
     assert helper_job.state == "stopped"
     assert signal.getsignal(signal.SIGINT) is found
-
-
-def test_one_ctrl_c_in_igogo_run_stops_a_job_that_never_yields(found: Handler) -> None:
-    log: list[str] = []
-
-    @igogo.job
-    def helper() -> None:
-        try:
-            igogo.sleep(60)
-        finally:
-            log.append("helper finally")
-
-    def main() -> None:
-        helper()
-        igogo.sleep(0.01)
-        try:
-            signal.raise_signal(signal.SIGINT)
-            while True:  # never yields
-                pass
-        finally:
-            log.append("main finally")
-
-    with pytest.raises(KeyboardInterrupt):
-        igogo.run(main)
-    assert sorted(log) == ["helper finally", "main finally"]
     assert found.calls == 0
 
 
