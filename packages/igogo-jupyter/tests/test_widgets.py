@@ -250,6 +250,29 @@ def test_no_widgets_in_headless_mode() -> None:
         driver.shutdown()
 
 
+def test_a_job_ending_while_a_cell_waits_for_it_is_not_pinned_by_its_row(
+    kernel: KernelDriver,
+) -> None:
+    """The row's overdue refresh comes at the job's last switch-out, before its record exists.
+
+    A cell waiting for the job keeps the loop's timer from refreshing the rows, so
+    the refresh comes from the switch-out that ends the job; the row must still
+    end up holding the job's record, not the job.
+    """
+    kernel.run(
+        "import gc, weakref\n"
+        "@igogo.job\n"
+        "def slow_end():\n"
+        "    igogo.sleep(1.0)  # longer than two refresh intervals: the refresh is overdue\n"
+        "    return 'done'\n"
+        "se = slow_end()"
+    )
+    kernel.run("igogo.wait(se, timeout=10)")
+    assert kernel.eval("se.state") == "done"
+    kernel.run("ref = weakref.ref(se)\ndel se\ngc.collect()")
+    assert kernel.eval("ref() is None"), "the job's finished row still holds the job"
+
+
 RSS = "int(open('/proc/self/statm').read().split()[1]) * __import__('os').sysconf('SC_PAGE_SIZE')"
 
 

@@ -273,7 +273,8 @@ class Board:
         self._context = contextvars.Context()
 
     def add(self, controls: JobControls) -> None:
-        if controls.job.done():
+        if controls.job.done():  # shown after it ended (a table): a finished row from the start
+            controls.finish()
             self._retire(controls)
             return
         self.live[controls.job.id] = controls
@@ -294,10 +295,15 @@ class Board:
     def refresh(self) -> None:
         self.last_refresh = time.monotonic()
         for controls in tuple(self.live.values()):
-            if controls.job.done():  # ended without the host's hook (a host of another kind)
-                self.finished_job(controls.job)
-            else:
+            job = controls.job
+            if not job.done():
                 controls.refresh()
+            elif job.record is not None:  # ended without the host's hook (a host of another kind)
+                self.finished_job(job)
+            # Done but with no record yet: this refresh runs in the job's last switch-out
+            # (regular code drives the jobs).  The job ends fully next and the host's hook
+            # finishes the row then, with the record in hand: finishing it now would make
+            # the row keep the job itself, and with it the result and the traceback.
 
     def maybe_refresh(self) -> None:
         """Refresh if the loop's timer is late: a cell keeps the loop busy while jobs run."""
