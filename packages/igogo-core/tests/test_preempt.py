@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import igogo
-from igogo import _preempt
+from igogo import _preempt, _usercode
 from igogo._hub import SCHED
 
 LIMIT = 5.0
@@ -185,7 +185,7 @@ def test_a_list_comprehension() -> None:
 
 
 def test_a_job_started_by_a_preempted_job_is_preemptible_too() -> None:
-    igogo.configure(preempt=True)  # the child takes the default
+    # The child says nothing and the default is cooperative: it takes its parent's way.
 
     def work(w: Witness) -> None:
         @igogo.job
@@ -194,6 +194,7 @@ def test_a_job_started_by_a_preempted_job_is_preemptible_too() -> None:
                 pass
 
         c = child()
+        assert c.preemptive
         while not c.done() and time.monotonic() < deadline:
             pass  # the parent spins too: both are switched out
         assert c.done()
@@ -514,33 +515,33 @@ def test_job_options_carry_preempt() -> None:
 
 
 def test_user_code_by_default() -> None:
-    assert _preempt.is_user_code(__file__)
-    assert _preempt.is_user_code("/tmp/ipykernel_12345/2716418393.py")
-    assert _preempt.is_user_code("<ipython-input-3-f4b7aa693bf1>")
-    assert not _preempt.is_user_code(json.__file__)  # stdlib
-    assert not _preempt.is_user_code(pytest.__file__)  # site-packages
-    assert not _preempt.is_user_code(_preempt.__file__)  # igogo itself
-    assert not _preempt.is_user_code("<string>")
-    assert not _preempt.is_user_code("<frozen importlib._bootstrap>")
+    assert _usercode.is_user_code(__file__)
+    assert _usercode.is_user_code("/tmp/ipykernel_12345/2716418393.py")
+    assert _usercode.is_user_code("<ipython-input-3-f4b7aa693bf1>")
+    assert not _usercode.is_user_code(json.__file__)  # stdlib
+    assert not _usercode.is_user_code(pytest.__file__)  # site-packages
+    assert not _usercode.is_user_code(_preempt.__file__)  # igogo itself
+    assert not _usercode.is_user_code("<string>")
+    assert not _usercode.is_user_code("<frozen importlib._bootstrap>")
 
 
 def test_include_and_exclude_by_module_and_path() -> None:
     here = os.path.dirname(__file__)
     igogo.configure(preempt_exclude=[here], preempt_include=["json", "<string>"])
-    assert not _preempt.is_user_code(__file__)
-    assert _preempt.is_user_code(json.__file__)
-    assert _preempt.is_user_code(json.encoder.__file__)  # the package's directory
-    assert _preempt.is_user_code("<string>")
+    assert not _usercode.is_user_code(__file__)
+    assert _usercode.is_user_code(json.__file__)
+    assert _usercode.is_user_code(json.encoder.__file__)  # the package's directory
+    assert _usercode.is_user_code("<string>")
     # The most specific rule wins: this file, included, inside an excluded directory.
     igogo.configure(preempt_include=[__file__])
-    assert _preempt.is_user_code(__file__)
-    assert not _preempt.is_user_code(os.path.join(here, "conftest.py"))
+    assert _usercode.is_user_code(__file__)
+    assert not _usercode.is_user_code(os.path.join(here, "conftest.py"))
     assert igogo.configure()["preempt_include"] == [__file__]
     # igogo itself stays out whatever the rules say.
     igogo.configure(preempt_include=["igogo"])
-    assert not _preempt.is_user_code(_preempt.__file__)
+    assert not _usercode.is_user_code(_preempt.__file__)
     igogo.configure(preempt_include=[], preempt_exclude=[])
-    assert _preempt.is_user_code(__file__)
+    assert _usercode.is_user_code(__file__)
 
 
 def test_excluded_code_is_not_split() -> None:
@@ -571,3 +572,128 @@ def test_no_trace_and_no_live_preemptible_job_after_the_jobs_end() -> None:
     busy_beside_witness(work)
     assert not SCHED.live
     assert _preempt._job is None and _preempt._until == float("inf")
+
+
+# -- integrations: library packages, functions that only call user code --------------------
+
+
+@pytest.fixture
+def library(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An importable package outside site-packages (user code until registered)."""
+    pkg = tmp_path / "igogo_test_library"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "def run(fn):\n"
+        "    return fn()\n"
+        "\n"
+        "def spin(seconds, clock):\n"
+        "    end = clock() + seconds\n"
+        "    while clock() < end:\n"
+        "        pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_usercode, "_libraries", list(_usercode._libraries))
+    monkeypatch.setattr(_usercode, "_passthrough", set(_usercode._passthrough))
+    monkeypatch.setattr(_usercode, "_verdicts", {})
+    import igogo_test_library
+
+    yield igogo_test_library
+    sys.modules.pop("igogo_test_library", None)
+
+
+def order_of_busy_and_witness(work: Callable[[], object]) -> list[str]:
+    """Run ``work`` in a preemptible job beside a cooperative witness: who finished first."""
+    order: list[str] = []
+
+    @igogo.job(preempt=True)
+    def busy() -> None:
+        work()
+        order.append("busy")
+
+    @igogo.job
+    def witness() -> None:
+        order.append("witness")
+
+    jobs = [busy(), witness()]
+    assert igogo.wait(*jobs, timeout=10)
+    return order
+
+
+def test_a_registered_package_is_library_code_and_never_split(library: Any) -> None:
+    assert _usercode.is_user_code(library.__file__)  # outside site-packages: user code
+    assert order_of_busy_and_witness(lambda: library.spin(0.1, time.monotonic)) == [
+        "witness",
+        "busy",
+    ]
+    igogo.lowlevel.register_library("igogo_test_library")
+    assert not _usercode.is_user_code(library.__file__)
+    assert order_of_busy_and_witness(lambda: library.spin(0.1, time.monotonic)) == [
+        "busy",
+        "witness",
+    ]
+    # The user's rules cannot make it user code again.
+    igogo.configure(preempt_include=["igogo_test_library"])
+    assert not _usercode.is_user_code(library.__file__)
+
+
+def test_user_code_called_by_a_function_marked_calls_user_code_is_split(library: Any) -> None:
+    igogo.lowlevel.register_library("igogo_test_library")
+
+    def spin_here() -> None:
+        end = time.monotonic() + 0.1
+        while time.monotonic() < end:
+            pass
+
+    # Under a library frame, the user's loop waits for the library to return...
+    assert order_of_busy_and_witness(lambda: library.run(spin_here)) == ["busy", "witness"]
+    # ...unless that frame only calls the user's code.
+    assert igogo.lowlevel.calls_user_code(library.run) is library.run
+
+    def work(w: Witness) -> None:
+        def loop() -> None:
+            while until_seen(w):
+                pass
+
+        library.run(loop)
+
+    busy_beside_witness(work)
+
+
+def test_bad_registrations_are_refused() -> None:
+    with pytest.raises(ValueError, match="not an imported package"):
+        igogo.lowlevel.register_library("igogo_no_such_package")
+    with pytest.raises(ValueError, match="not an imported package"):
+        igogo.lowlevel.register_library("json.encoder")  # a module, not a package
+    with pytest.raises(TypeError, match="package name"):
+        igogo.lowlevel.register_library(json)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Python function"):
+        igogo.lowlevel.calls_user_code(len)
+
+
+def test_a_child_that_says_preempt_false_stays_cooperative() -> None:
+    @igogo.job(preempt=False)
+    def child() -> None:
+        pass
+
+    @igogo.job(preempt=True)
+    def parent() -> bool:
+        c = child()
+        return c.preemptive
+
+    p = parent()
+    assert igogo.wait(p, timeout=10)
+    assert p.result() is False
+
+
+def test_a_job_says_whether_it_is_preemptive() -> None:
+    @igogo.job(preempt=True)
+    def plain() -> None:
+        pass
+
+    @igogo.job
+    def cooperative() -> None:
+        pass
+
+    p, c = plain(), cooperative()
+    assert p.preemptive and not c.preemptive
+    assert igogo.wait(p, c, timeout=10)

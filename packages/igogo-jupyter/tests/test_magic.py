@@ -78,6 +78,10 @@ def test_last_expression_is_displayed_in_the_cell(kernel: KernelDriver) -> None:
         ("--displays 2", {"displays": 2}),
         ("--timeout 30", {"timeout": 30.0}),
         ("--no-warn-rewrite", {"warn_rewrite": False}),
+        ("", {"preempt": True}),  # a cell is preemptible unless told otherwise
+        ("--no-preempt", {"preempt": False}),
+        ("--preempt --name p", {"preempt": True, "name": "p"}),
+        ("preempt=False", {"preempt": False}),
         (
             "--name 'two words' --kind html --displays 3 --timeout 0.5",
             {"name": "two words", "kind": "html", "displays": 3, "timeout": 0.5},
@@ -90,7 +94,8 @@ def test_options(kernel: KernelDriver, line: str, expected: dict) -> None:
     kernel.run(f"%%igogo {line}\nigogo.sleep(0.05)")
     options = kernel.eval(
         "(lambda o: dict(name=o.name, kind=o.kind, displays=o.displays, "
-        "timeout=o.timeout, warn_rewrite=o.warn_rewrite))(igogo.jobs()[-1].options)"
+        "timeout=o.timeout, warn_rewrite=o.warn_rewrite, preempt=o.preempt))"
+        "(igogo.jobs()[-1].options)"
     )
     assert {k: options[k] for k in expected} == expected
     kernel.run("igogo.wait_all(5)")
@@ -143,6 +148,10 @@ def test_keyword_name_option_names_the_job(kernel: KernelDriver) -> None:
         ("displays=0", "displays must be an integer >= 1"),
         ("name='x' displays=2", "cannot parse the options"),
         ("'x'", "options must be given as name=value"),
+        ("--preempt=3", "--preempt and --no-preempt take no value (got '3')"),
+        ("--no-preempt yes", "unrecognized arguments: yes"),
+        ("preempt='yes'", "preempt='yes': must be True or False"),
+        ("preempt=1", "preempt=1: must be True or False"),
     ],
 )
 def test_bad_options_print_a_usage_error_and_start_nothing(
@@ -238,7 +247,8 @@ _TOKENS = st.sampled_from(
     [
         "--name", "--kind", "--displays", "--timeout", "--no-warn-rewrite", "markdown", "3",
         "-1", "0.5", "=", ",", "name=", "displays=", "kind=", "timeout=", "'x'", '"y z"', "{",
-        "}", "{6*7}", "$HOME", "$$x", "__import__('os').system('true')", "open('f', 'w')",
+        "}", "--preempt", "--no-preempt", "preempt=", "{6*7}", "$HOME", "$$x",
+        "__import__('os').system('true')", "open('f', 'w')",
         "lambda: 0", "()", "[1]", "\\", "'", '"', "#", ";", "!", "%", "\t", "True", "None",
     ]
 )  # fmt: skip
@@ -294,7 +304,7 @@ def test_any_option_line_gives_literal_options_or_a_usage_error(
     else:
         (options,) = started
         assert set(options) <= {"name", "kind", "displays", "timeout", "warn_rewrite",
-                                "auto_display_figures"}  # fmt: skip
+                                "auto_display_figures", "preempt"}  # fmt: skip
         assert all(type(v) in _LITERALS for v in options.values()), options
         name = options.get("name", "")
         if line.lstrip().startswith("-") and not re.fullmatch(r"cell \[\d+\]", name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -148,7 +149,8 @@ def job(fn: Callable[P, T] | None = None, /, **options: Any) -> Any:
     out``) and ``preempt`` (True: the job's own loops may be switched out at
     the end of any iteration once its time slice is over, with no
     ``yielder()`` in them; library code is never split; None, the default:
-    what ``igogo.configure(preempt=...)`` says when the job starts).
+    preemptible if ``igogo.configure(preempt=True)`` is in force when the job
+    starts, or if a preemptive job starts it).
     Integrations add theirs: igogo-jupyter ``kind`` (``"text"``,
     ``"markdown"`` or ``"html"``: how the job's printed text is rendered),
     ``displays`` (display slots updated in place, >= 1) and ``warn_rewrite``;
@@ -414,7 +416,7 @@ def configure(
 
     A setting left out is left unchanged; ``configure()`` only reads them.
     """
-    from . import _preempt  # the rules' checks and state
+    from . import _usercode  # the rules' checks and state
 
     if tick_budget is not _UNCHANGED:
         check_number("tick_budget", tick_budget, above=True, finite=True, unit="seconds")
@@ -424,12 +426,15 @@ def configure(
         check_flag("preempt", preempt)
     include = None
     if preempt_include is not _UNCHANGED:
-        include = _preempt.check_scope("preempt_include", preempt_include)
+        include = _usercode.check_scope("preempt_include", preempt_include)
     exclude = None
     if preempt_exclude is not _UNCHANGED:
-        exclude = _preempt.check_scope("preempt_exclude", preempt_exclude)
+        exclude = _usercode.check_scope("preempt_exclude", preempt_exclude)
     if include is not None or exclude is not None:
-        _preempt.set_scope(include, exclude)  # resolves module names: may refuse one
+        _usercode.set_scope(include, exclude)  # resolves module names: may refuse one
+        preempt_module = sys.modules.get("igogo._preempt")
+        if preempt_module is not None:  # code armed under the old rules: armed again lazily
+            preempt_module.forget_armed()
     if tick_budget is not _UNCHANGED:  # set nothing unless every setting is valid
         SCHED.tick_budget = float(tick_budget)
     if workers is not _UNCHANGED:
@@ -440,7 +445,7 @@ def configure(
         "tick_budget": SCHED.tick_budget,
         "workers": settings["workers"],
         "preempt": SCHED.preempt_default,
-        **_preempt.scope(),
+        **_usercode.scope(),
     }
 
 

@@ -215,7 +215,10 @@ class Scheduler:
         global _deadline
         self.live[job.id] = job
         preempt = job.options.preempt
-        if preempt or (preempt is None and self.preempt_default):
+        if preempt is None:  # the default, or the preemptive job starting it (a cell's helpers)
+            parent = self.current
+            preempt = self.preempt_default or (parent is not None and parent._preempt)
+        if preempt:
             from . import _preempt  # imported only once a job asks for it
 
             job._preempt = _preempt.admit(job)  # False, said once why, if it cannot be

@@ -153,6 +153,16 @@ class Job(Generic[T]):
         return self._state
 
     @property
+    def preemptive(self) -> bool:
+        """Whether the job's own loops are switched out when its time slice is over.
+
+        False for a cooperative job, and for a preemptible one that could not be
+        (a debugger or a profiler holds the interpreter's hooks: igogo warned
+        why, once) or has not started yet.
+        """
+        return self._preempt
+
+    @property
     def elapsed(self) -> float:
         """Seconds since the job started, up to its end."""
         return (self.ended_at or time.time()) - self.started_at

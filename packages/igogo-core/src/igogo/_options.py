@@ -2,7 +2,8 @@
 
 igogo itself understands three options, ``name``, ``timeout`` and ``preempt``
 (whether the job's own loops may be switched out without a ``yielder()``: see
-:mod:`igogo._preempt`; None, the default, means ``igogo.configure(preempt=...)``).  How a job's
+:mod:`igogo._preempt`; None, the default, means ``igogo.configure(preempt=...)``, or True
+for a job a preemptive job starts).  How a job's
 printed text is rendered, how many display slots it has, whether its figures
 show up: those mean something only to an integration, so the integration
 registers them (:func:`register_option`, public as ``igogo.lowlevel``) with a
@@ -143,7 +144,8 @@ class JobOptions:
     """The options of one job, validated.
 
     ``name``, ``timeout`` and ``preempt`` are igogo's own (``preempt=None``: the
-    default set by ``igogo.configure(preempt=...)``, read when the job starts).
+    default set by ``igogo.configure(preempt=...)``, read when the job starts, or
+    True if a preemptive job starts it).
     The others belong to the integration that registered them (igogo-jupyter's
     ``kind``, ``displays`` and ``warn_rewrite``; igogo-mpl's
     ``auto_display_figures``) and are read as

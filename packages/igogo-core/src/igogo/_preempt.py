@@ -27,22 +27,10 @@ Builtins written in C (``sorted(key=...)``, ``map``) have no frame and do not
 count: a switch inside their Python callback is what a ``yielder()`` there
 would do today.
 
-**What counts as user code** is decided per file name (``co_filename``), once:
-
-* cells: ipykernel's ``<tempdir>/ipykernel_<pid>/<hash>.py`` and terminal
-  IPython's ``<ipython-input-N-...>``, and the REPL's ``<stdin>``;
-* files outside the interpreter's standard library and site-packages
-  (``sysconfig`` paths ``stdlib``, ``platstdlib``, ``purelib``, ``platlib``,
-  ``site.getsitepackages()`` and the user site): a script, a local module, a
-  package installed in editable mode from a checkout;
-* not code without a file (other ``<...>`` names: ``exec``'d strings, code
-  that libraries generate such as dataclasses' ``__init__``), and never igogo.
-
-``igogo.configure(preempt_include=[...], preempt_exclude=[...])`` changes it
-by module name (``"mypkg"``, ``"mypkg.sub"``: the package's directory or the
-module's file) or by path (a directory, a file, or a ``<...>`` name such as
-``"<string>"``).  The most specific rule wins (the longest matching path); on
-a tie, exclusion wins.  igogo itself is never user code.
+**What counts as user code** is :mod:`igogo._usercode`'s decision: cells,
+files outside the standard library and site-packages, and the user's
+``preempt_include`` / ``preempt_exclude`` rules; never igogo or its
+integrations.
 
 **The mechanism, Python 3.12 and later: ``sys.monitoring``.**  igogo takes a
 tool id nobody holds (4, else 3; never one in use) and sets *local* ``JUMP``
@@ -104,13 +92,10 @@ called while a preemptible job runs.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import signal
-import site
 import sys
-import sysconfig
 import threading
 import warnings
 import weakref
@@ -122,150 +107,16 @@ from greenlet import getcurrent
 from . import _hub
 from ._hub import SCHED
 from ._job import Job
+from ._usercode import ENTRY as _ENTRY
+from ._usercode import is_user_code
+from ._usercode import switchable as _switchable
 
 if TYPE_CHECKING:
     from types import FrameType
 
-__all__ = ["admit", "is_user_code", "scope", "set_scope", "switched_in", "switched_out"]
+__all__ = ["admit", "forget_armed", "switched_in", "switched_out"]
 
 _monotonic: Final = _hub._monotonic
-_ENTRY: Final = Job._run.__code__
-"""The bottom frame of every job: the walk for user frames stops there."""
-_PACKAGE: Final = os.path.normcase(os.path.realpath(os.path.dirname(__file__))) + os.sep
-
-# -- what counts as user code ------------------------------------------------------------------
-
-_include: tuple[str, ...] = ()
-_exclude: tuple[str, ...] = ()
-_rules: list[tuple[str, bool, bool]] = []
-"""(path, is a directory or a ``<...>`` prefix, include) for each rule, resolved."""
-_verdicts: dict[str, bool] = {}
-"""File name -> counts as user code; reset when the rules change."""
-_roots: tuple[str, ...] | None = None
-
-
-def _norm(path: str) -> str:
-    return os.path.normcase(os.path.realpath(os.path.abspath(os.path.expanduser(path))))
-
-
-def _library_roots() -> tuple[str, ...]:
-    """Directories whose files are library code: the stdlib and every site-packages."""
-    global _roots
-    if _roots is None:
-        paths = sysconfig.get_paths()
-        found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-        found.update(getattr(site, "getsitepackages", list)())
-        user = getattr(site, "getusersitepackages", lambda: None)()
-        if user:
-            found.add(user)
-        _roots = tuple(sorted({_norm(p) + os.sep for p in found if p}))
-    return _roots
-
-
-def is_user_code(filename: str) -> bool:
-    """Whether code from ``filename`` (a ``co_filename``) is user code (see the essay)."""
-    verdict = _verdicts.get(filename)
-    if verdict is None:
-        verdict = _verdicts[filename] = _classify(filename)
-    return verdict
-
-
-def _classify(filename: str) -> bool:
-    if filename.startswith("<"):
-        path = filename
-        default = filename.startswith("<ipython-input-") or filename == "<stdin>"
-    else:
-        path = _norm(filename)
-        if path.startswith(_PACKAGE):
-            return False  # igogo itself, whatever the rules say
-        cell = os.path.basename(os.path.dirname(path)).startswith("ipykernel_")
-        default = cell or not path.startswith(_library_roots())
-    best = -1
-    verdict = default
-    for target, prefix, include in _rules:
-        matches = path == target or (prefix and path.startswith(target))
-        if matches and (len(target) > best or (len(target) == best and not include)):
-            best, verdict = len(target), include
-    return verdict
-
-
-def _is_path(item: str) -> bool:
-    return item.startswith(("<", "~", ".")) or "/" in item or os.sep in item or item.endswith(".py")
-
-
-def _resolve(setting: str, item: str, include: bool) -> list[tuple[str, bool, bool]]:
-    if item.startswith("<"):
-        return [(item, not item.endswith(">"), include)]  # "<ipython-input-" is a prefix
-    if _is_path(item):
-        path = _norm(item)
-        return [(path + os.sep, True, include), (path, False, include)]
-    try:
-        spec = importlib.util.find_spec(item)
-    except (ImportError, ValueError) as e:
-        raise ValueError(f"{setting}: module {item!r} cannot be found ({e})") from e
-    if spec is None:
-        raise ValueError(
-            f"{setting}: no module named {item!r} (give a module name that can be imported, "
-            "or a path)"
-        )
-    if spec.submodule_search_locations:
-        return [(_norm(d) + os.sep, True, include) for d in spec.submodule_search_locations]
-    if spec.origin is None or not os.path.isabs(spec.origin):
-        raise ValueError(f"{setting}: module {item!r} has no source file (it is built in)")
-    return [(_norm(spec.origin), False, include)]
-
-
-def check_scope(setting: str, value: object) -> tuple[str, ...]:
-    """Validate ``preempt_include`` / ``preempt_exclude``: a list of module names or paths."""
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise ValueError(
-            f"{setting}={value!r}: must be a list of module names ('mypkg.sub') or paths "
-            "('./src', '/abs/file.py', '<string>'); [] for none"
-        )
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ValueError(f"{setting}: {item!r} is not a module name or a path")
-        if not _is_path(item) and not all(p.isidentifier() for p in item.split(".")):
-            raise ValueError(
-                f"{setting}: {item!r} is neither a module name ('mypkg.sub') nor a path "
-                "('./src', '/abs/file.py', '<string>')"
-            )
-    return tuple(value)
-
-
-def set_scope(
-    include: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None
-) -> None:
-    """Replace the include and/or exclude rules (validated by :func:`check_scope`)."""
-    global _include, _exclude
-    new_include = _include if include is None else include
-    new_exclude = _exclude if exclude is None else exclude
-    rules: list[tuple[str, bool, bool]] = []  # resolved first: a bad name changes nothing
-    for item in new_include:
-        rules += _resolve("preempt_include", item, True)
-    for item in new_exclude:
-        rules += _resolve("preempt_exclude", item, False)
-    _include, _exclude = new_include, new_exclude
-    _rules[:] = rules
-    _verdicts.clear()
-    _forget_armed()  # armed under the old rules: armed again lazily under the new ones
-
-
-def scope() -> dict[str, list[str]]:
-    """The rules in force, as ``configure()`` reports them."""
-    return {"preempt_include": list(_include), "preempt_exclude": list(_exclude)}
-
-
-def _switchable(frame: FrameType | None) -> bool:
-    """Whether every frame from ``frame`` down to the job's entry is user code."""
-    while frame is not None:
-        code = frame.f_code
-        if code is _ENTRY:
-            return True
-        if not is_user_code(code.co_filename):
-            return False
-        frame = frame.f_back
-    return False  # not in a job's greenlet at all
 
 
 def _function_code(fn: object) -> CodeType | None:
@@ -465,7 +316,8 @@ if sys.version_info >= (3, 12):
             _mon.set_local_events(tool, c, _JUMP)
             todo.extend(k for k in c.co_consts if isinstance(k, CodeType))
 
-    def _forget_armed() -> None:
+    def forget_armed() -> None:
+        """Take the events off every armed code object (the rules changed)."""
         tool = _tool
         if tool is not None and _mon.get_tool(tool) == "igogo":
             for code in list(_armed):
@@ -558,8 +410,8 @@ else:
     def _arm_job(job: Job[Any]) -> None:
         pass  # nothing to prepare: frames are armed when a slice ends
 
-    def _forget_armed() -> None:
-        pass
+    def forget_armed() -> None:
+        """Nothing is armed ahead of a slice's end on 3.11."""
 
     def _expire() -> None:
         """On the timer's thread: let the main thread arm its trace (the handler below)."""

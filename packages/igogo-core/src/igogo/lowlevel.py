@@ -24,6 +24,10 @@ What is here, by concern:
   library is first imported, without importing it first), and
   :func:`register_option` (options a job accepts on your behalf).
 * **Progress**: :func:`progress_bar`, which asks the active plugins for a bar.
+* **Preemption**: :func:`register_library` (your package is library code, never
+  split by preemption, even when installed in editable mode) and
+  :func:`calls_user_code` (a function of yours that only runs the user's code:
+  preemption looks through its frame).
 
 Hooks, import callbacks, timer callbacks and bar methods are foreign code to
 igogo: one that raises is disabled, logged once on the ``igogo`` logger and
@@ -33,7 +37,7 @@ listed by :func:`igogo.plugins`; it never breaks a job or the user's import.
 from __future__ import annotations
 
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from . import _hub
 from ._api import add_hook, remove_hook
@@ -45,9 +49,13 @@ from ._imports import ImportWatch
 from ._job import Job
 from ._options import JobOptions, OptionSpec, register_option
 from ._record import JobRecord
+from ._usercode import add_library, add_passthrough
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = [
     "JOB_ENTRY_CODES",
@@ -62,12 +70,14 @@ __all__ = [
     "Timer",
     "add_hook",
     "call_at",
+    "calls_user_code",
     "clock",
     "current_host",
     "error_line",
     "failure",
     "live_jobs",
     "progress_bar",
+    "register_library",
     "register_option",
     "remove_hook",
 ]
@@ -105,3 +115,35 @@ def call_at(when: float, callback: Callable[[], object]) -> Timer:
     """
     SCHED.check_thread("igogo.lowlevel.call_at()")
     return SCHED.call_at(when, callback)
+
+
+def register_library(package: str) -> None:
+    """Count the imported package ``package`` as library code for preemption.
+
+    A preemptible job is never switched out inside library code.  Files in
+    site-packages already are; this makes your package library code wherever it
+    is installed (an editable install from a checkout is otherwise user code),
+    whatever the user's ``preempt_include`` says.  An integration calls it at
+    import with its top-level package's name.  ``ValueError`` if ``package`` is
+    not an imported package.
+    """
+    if not isinstance(package, str):
+        raise TypeError(f"register_library() takes a package name (str); got {package!r}")
+    add_library(package)
+
+
+def calls_user_code(fn: Callable[P, R]) -> Callable[P, R]:
+    """Mark ``fn`` as a function that only runs the user's code it is handed.
+
+    A preemptible job is switched out in user code only if no library frame is
+    below it; ``fn``'s own frame (library code) then does not count, as the
+    job's entry frame does not.  Use it for a function that calls the user's
+    code and holds nothing around the call (no lock, no context manager, no
+    state to restore): an integration's ``exec`` of a cell, for one.  Returns
+    ``fn`` unchanged.
+    """
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, CodeType):
+        raise TypeError(f"calls_user_code() takes a Python function; got {fn!r}")
+    add_passthrough(code)
+    return fn

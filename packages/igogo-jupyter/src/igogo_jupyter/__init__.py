@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from igogo.lowlevel import register_library
+
 from ._kernel import KernelBridge
 from ._options import KINDS, register
 
 register()  # the job options this host understands (kind, displays, warn_rewrite)
+register_library(__name__)  # never split by preemption, even installed from a checkout
 
 if TYPE_CHECKING:
     from ._host import JupyterHost

@@ -10,6 +10,12 @@ IPython expands ``{expression}`` and ``$name`` in a magic's line before the
 magic sees it, which would evaluate whatever the line holds.  Both magics are
 marked ``no_var_expand``: the line arrives exactly as typed, and ``{6*7}`` is
 the four characters it looks like.
+
+A ``%%igogo`` cell is preemptible unless told otherwise (``--no-preempt``,
+``preempt=False``): its loops are switched out at their ends once its time
+slice is over, so an unchanged cell with no ``igogo.yielder()`` runs beside the
+notebook.  ``igogo.configure(preempt=...)`` is the default of decorated jobs,
+not of cells: a cell marked ``%%igogo`` asks to run beside the notebook.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
 import igogo
+from igogo.lowlevel import calls_user_code
 
 from ._kernel import cell_number
 from ._options import KINDS
@@ -32,13 +39,18 @@ __all__ = ["IgogoMagics", "parse_options"]
 
 _USAGE = (
     "%%igogo [--name NAME] [--kind text|markdown|html] [--displays N] [--timeout SECONDS]"
-    " [--no-warn-rewrite] [--no-auto-display-figures]\n"
-    "   or: %%igogo name='NAME', kind='markdown', displays=N, timeout=SECONDS"
+    " [--no-preempt] [--no-warn-rewrite] [--no-auto-display-figures]\n"
+    "   or: %%igogo name='NAME', kind='markdown', displays=N, timeout=SECONDS, preempt=False"
 )
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would exit the process
+        flag, found, value = message.partition(": ignored explicit argument ")
+        if found:  # "--preempt=3": argparse's words are obscure
+            flag = flag.removeprefix("argument ").replace("/", " and ")
+            verb = "take" if " and " in flag else "takes"
+            message = f"{flag} {verb} no value (got {value}): write the flag alone"
         raise UsageError(f"{message}\nusage: {_USAGE}")
 
 
@@ -48,6 +60,7 @@ def _build_parser() -> _Parser:
     p.add_argument("--kind", choices=KINDS)
     p.add_argument("--displays", type=int)
     p.add_argument("--timeout", type=float)
+    p.add_argument("--preempt", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--no-warn-rewrite", dest="warn_rewrite", action="store_false", default=None)
     p.add_argument(
         "--no-auto-display-figures", dest="auto_display_figures", action="store_false", default=None
@@ -112,6 +125,7 @@ class IgogoMagics(Magics):
         assert shell is not None
         number = cell_number(shell)
         options.setdefault("name", f"cell [{number}]")
+        options.setdefault("preempt", True)
         body = _compile_cell(shell, cell, number)
         igogo.job(**options)(_run_cell_body)(shell, body)
 
@@ -168,6 +182,7 @@ def _compile_cell(shell: Any, cell: str, number: int) -> tuple[Any, Any]:
     return compile(tree, filename, "exec"), last
 
 
+@calls_user_code  # the cell's loops may be switched out though this frame is below them
 def _run_cell_body(shell: Any, body: tuple[Any, Any]) -> Any:
     code, last = body
     exec(code, shell.user_global_ns, shell.user_ns)

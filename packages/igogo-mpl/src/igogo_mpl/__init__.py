@@ -23,11 +23,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from igogo.lowlevel import register_library
+
 from ._lowlevel import register_options
 from ._plugin import PLUGIN
 from ._state import KEY, JobFigures, Settings, Stats
 
 register_options()  # auto_display_figures, a job option only this plugin understands
+register_library(__name__)  # never split by preemption, even installed from a checkout
 
 if TYPE_CHECKING:
     from igogo import Job

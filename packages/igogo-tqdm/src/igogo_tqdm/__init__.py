@@ -21,7 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from igogo.lowlevel import register_library
+
 from ._plugin import TqdmPlugin
+
+register_library(__name__)  # never split by preemption, even installed from a checkout
 
 if TYPE_CHECKING:
     from ._explicit import tqdm, trange
