@@ -18,6 +18,7 @@ import importlib
 import inspect
 import os
 import re
+import types
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,9 @@ def _describe(module_name: str) -> list[str]:
     for name in module.__all__:
         obj = getattr(module, name)
         where = f"{module_name}.{name}"
-        if inspect.isclass(obj):
+        if isinstance(obj, types.GenericAlias):  # a type alias (``Message = dict[str, Any]``)
+            lines.append(f"{where} = {obj!r}")
+        elif inspect.isclass(obj):
             bases = ", ".join(b.__name__ for b in obj.__bases__ if b is not object)
             lines.append(f"class {where}({bases}){_signature(obj)}")
             for attr, member in sorted(vars(obj).items()):

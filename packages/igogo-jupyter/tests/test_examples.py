@@ -111,6 +111,12 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("dask_watcher = watch(m_dask)", ["sweep on dask finished: 12/12 ok"]),
         ("dask_scores = m_dask.results()", ["the cluster found the same scores: True"]),
     ],
+    "08-plain-loop": [
+        ("%%igogo --name training", ["epoch 500: loss", "epoch 2000: loss", "training done"]),
+        # The plain loop (no yielder) was still running when this cell ran.
+        ("while len(history) < 300", ["this cell ran while the loop was at epoch", "still training: True"]),
+        ("igogo.wait_all()", ["done after 2000 epochs"]),
+    ],
 }
 
 # Seconds a notebook may take; each takes a few. Hangs are caught by nbclient's timeout.
