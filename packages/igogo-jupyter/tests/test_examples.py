@@ -114,7 +114,10 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     "08-plain-loop": [
         ("%%igogo --name training", ["epoch 500: loss", "epoch 2000: loss", "training done"]),
         # The plain loop (no yielder) was still running when this cell ran.
-        ("while len(history) < 300", ["this cell ran while the loop was at epoch", "still training: True"]),
+        (
+            "while len(history) < 300",
+            ["this cell ran while the loop was at epoch", "still training: True"],
+        ),
         ("igogo.wait_all()", ["done after 2000 epochs"]),
     ],
 }
