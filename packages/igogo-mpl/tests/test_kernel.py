@@ -94,6 +94,44 @@ def test_job_plots_sin_while_a_cell_plots_cos(kernel: KernelDriver) -> None:
     assert kernel.eval("plt.get_fignums()") == []  # the job's figure was closed
 
 
+def test_a_preemptive_cell_plotting_in_a_plain_loop_keeps_its_own_figure(
+    kernel: KernelDriver,
+) -> None:
+    """No sleep, no yielder: the loop is switched out at its ends, its pyplot with it."""
+    kernel.run("%load_ext igogo")
+    job = kernel.run(
+        "%%igogo --name plotter\n"
+        "rec = {}\n"
+        "enough = False\n"
+        "end = time.monotonic() + 8\n"
+        "i = 0\n"
+        "while not enough and time.monotonic() < end:\n"
+        "    plt.cla()\n"
+        "    plt.plot(x, np.sin(x) + i % 10)\n"
+        "    i += 1\n"
+        "rec['job'] = first_y(plt.gcf())\n"
+        "rec['job_fig'] = plt.gcf()\n"
+        "rec['gave_up'] = not enough\n"
+    )
+    kernel.wait_until(lambda: images(kernel, job), timeout=10)  # it is drawing
+    cell = kernel.run(
+        "plt.plot(x, np.cos(x) + 100)\n"
+        "rec['cell'] = first_y(plt.gcf())\n"
+        "enough = True"
+    )
+    kernel.run("igogo.wait_all(30)")
+    rec = kernel.eval("{k: v for k, v in rec.items() if k != 'job_fig'}")
+    assert rec["gave_up"] is False  # the cell ran while the loop was still drawing
+    assert rec["cell"] == [pytest.approx(math.cos(X1) + 100)]
+    (job_line,) = rec["job"]
+    assert math.sin(X1) <= job_line < math.sin(X1) + 10
+    assert [kind for kind, _, _ in images(kernel, cell)] == ["display_data"]
+    shown = images(kernel, job)
+    one_display(shown)
+    assert shown[-1][2] == final_png(kernel, "rec['job_fig']")
+    assert kernel.eval("plt.get_fignums()") == []
+
+
 def test_two_jobs_plotting_at_the_same_time_get_only_their_own_lines(
     kernel: KernelDriver,
 ) -> None:

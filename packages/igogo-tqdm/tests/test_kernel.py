@@ -131,7 +131,9 @@ def bar_messages(k: KernelDriver, ex: Execution, bar: str) -> int:
 
 # -- a plain tqdm loop in a %%igogo cell -------------------------------------------------------
 
-LOOP = "%%igogo --name million\nfor i in {bar}(range(10**6)):\n    pass"
+# Cooperative on purpose: the bar's own yields keep the notebook responsive, not preemption
+# (the other %%igogo cells here are preemptive, the default: bars in preempted jobs).
+LOOP = "%%igogo --name million --no-preempt\nfor i in {bar}(range(10**6)):\n    pass"
 
 
 def load_average() -> str:
