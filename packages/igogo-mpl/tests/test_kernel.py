@@ -115,9 +115,7 @@ def test_a_preemptive_cell_plotting_in_a_plain_loop_keeps_its_own_figure(
     )
     kernel.wait_until(lambda: images(kernel, job), timeout=10)  # it is drawing
     cell = kernel.run(
-        "plt.plot(x, np.cos(x) + 100)\n"
-        "rec['cell'] = first_y(plt.gcf())\n"
-        "enough = True"
+        "plt.plot(x, np.cos(x) + 100)\nrec['cell'] = first_y(plt.gcf())\nenough = True"
     )
     kernel.run("igogo.wait_all(30)")
     rec = kernel.eval("{k: v for k, v in rec.items() if k != 'job_fig'}")
