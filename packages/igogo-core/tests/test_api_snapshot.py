@@ -18,7 +18,7 @@ import importlib
 import inspect
 import os
 import re
-import types
+import typing
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def _describe(module_name: str) -> list[str]:
     for name in module.__all__:
         obj = getattr(module, name)
         where = f"{module_name}.{name}"
-        if isinstance(obj, types.GenericAlias):  # a type alias (``Message = dict[str, Any]``)
+        if typing.get_origin(obj) is not None:  # a type alias (``dict[str, Any]``, a Literal)
             lines.append(f"{where} = {obj!r}")
         elif inspect.isclass(obj):
             bases = ", ".join(b.__name__ for b in obj.__bases__ if b is not object)

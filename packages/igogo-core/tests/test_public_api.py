@@ -21,6 +21,7 @@ EXPECTED = [
     "JobFunction",
     "JobList",
     "JobOptions",
+    "JobState",
     "JobTimeoutError",
     "MapError",
     "MapJob",

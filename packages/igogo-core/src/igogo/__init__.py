@@ -47,7 +47,7 @@ from ._errors import (
 )
 from ._hosts import AsyncioHost, BlockingHost, Host, deactivate_plugin, plugins
 from ._hub import yielder
-from ._job import STATES, Job, current_job
+from ._job import STATES, Job, JobState, current_job
 from ._map import MapJob, map
 from ._offload import offload
 from ._options import JobOptions
@@ -90,6 +90,7 @@ __all__ = [
     "JobFunction",
     "JobList",
     "JobOptions",
+    "JobState",
     "JobTimeoutError",
     "MapError",
     "MapJob",

@@ -39,7 +39,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from greenlet import getcurrent, greenlet
 
@@ -278,7 +278,11 @@ class Scheduler:
 
     # -- the two doors ----------------------------------------------------------------
 
-    def park(self, state: str, cancel: Callable[[], object] | None = None) -> Any:
+    def park(
+        self,
+        state: Literal["sleeping", "waiting", "paused"],
+        cancel: Callable[[], object] | None = None,
+    ) -> Any:
         """Suspend the current job until :meth:`wake`; return the value it is woken with.
 
         ``cancel`` undoes the registration the job waits on (a timer, a waiter

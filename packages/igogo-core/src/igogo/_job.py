@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, get_args
 
 from greenlet import GreenletExit, getcurrent
 
@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from ._options import JobOptions
     from ._record import JobRecord
 
-__all__ = ["STATES", "Job", "current_job"]
+__all__ = ["STATES", "Job", "JobState", "Outcome", "current_job"]
 
 T = TypeVar("T")
 
-STATES: Final = (
+JobState: TypeAlias = Literal[
     "pending",
     "running",
     "sleeping",
@@ -37,7 +37,11 @@ STATES: Final = (
     "failed",
     "stopped",
     "timed out",
-)
+]
+"""What ``Job.state`` can be."""
+Outcome: TypeAlias = Literal["done", "failed", "stopped", "timed out"]
+"""How a job ended."""
+STATES: Final[tuple[JobState, ...]] = get_args(JobState)
 _ids = itertools.count(1)
 
 
@@ -82,8 +86,8 @@ class Job(Generic[T]):
         self._kwargs: dict[str, Any] | None = kwargs
         self._context = contextvars.copy_context()
         self._greenlet: greenlet | None = None
-        self._state = "pending"
-        self._outcome: str | None = None
+        self._state: JobState = "pending"
+        self._outcome: Outcome | None = None
         self._result: Any = None
         self._exception: BaseException | None = None
         self._stop_reason: str | None = None
@@ -146,7 +150,7 @@ class Job(Generic[T]):
     # -- state -------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> JobState:
         """pending, running, sleeping, waiting, paused, done, failed, stopped or timed out."""
         if self._outcome is None and self._paused:
             return "paused"

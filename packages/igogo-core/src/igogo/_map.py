@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from . import _foreign as foreign
 from ._api import launch
@@ -46,6 +46,9 @@ from ._status import ItemStatus, MapStatus, short_repr
 from ._workers import Outcome, Pool, decode, replay
 
 __all__ = ["CALL_SECONDS", "MapJob", "map"]
+
+Item = TypeVar("Item")
+R = TypeVar("R")
 
 CALL_SECONDS = 0.05
 """What a call to a worker should last when items are short: they then go several at once."""
@@ -80,8 +83,11 @@ class _Item:
         self.future: Future[Any] | None = None
 
 
-class MapJob(Job[list[Any]]):
+class MapJob(Job[list[R]], Generic[Item, R]):
     """The job started by :func:`igogo.map`: a :class:`~igogo.Job` with a table of items.
+
+    ``MapJob[Item, R]``: items of type ``Item``, results of type ``R`` (with
+    ``return_exceptions=True``, ``R`` includes ``BaseException``).
 
     Its result is the list of results in input order.  :meth:`results` waits
     for it; :meth:`status` and :meth:`exceptions` tell where things stand at
@@ -91,7 +97,7 @@ class MapJob(Job[list[Any]]):
 
     def __init__(
         self,
-        fn: Callable[[Any], Any],
+        fn: Callable[[Item], Any],
         items: list[_Item],
         pool: Pool,
         max_in_flight: int | None,
@@ -127,7 +133,7 @@ class MapJob(Job[list[Any]]):
 
     # -- in the job -----------------------------------------------------------------------
 
-    def _drive(self) -> list[Any]:
+    def _drive(self) -> list[R]:
         self._workers = self.pool.workers()
         if self.progress:
             self._bar = progress_bar(len(self._items), self.name)
@@ -276,7 +282,7 @@ class MapJob(Job[list[Any]]):
                 disable=lambda: setattr(self, "_bar", None),
             )  # fmt: skip
 
-    def _outcome_list(self) -> list[Any]:
+    def _outcome_list(self) -> list[R]:
         items = self._items
         if self._broken is not None:
             left = sum(it.state == "pending" for it in items)
@@ -293,11 +299,13 @@ class MapJob(Job[list[Any]]):
                 "status() lists every item, restart() runs the failed ones again",
                 errors,
             ) from errors[first]
-        return [it.value if it.state == "ok" else it.error for it in items]
+        # Errors only with return_exceptions=True, whose MapJob's R includes BaseException.
+        values: list[Any] = [it.value if it.state == "ok" else it.error for it in items]
+        return values
 
     # -- from outside ----------------------------------------------------------------------
 
-    def results(self, timeout: float | None = None) -> list[Any]:
+    def results(self, timeout: float | None = None) -> list[R]:
         """The results in input order, waiting for the map to end (like :meth:`result`).
 
         Raises :class:`~igogo.MapError` if items failed (unless the map was
@@ -326,7 +334,7 @@ class MapJob(Job[list[Any]]):
             )
         return rows
 
-    def submit(self, item: Any) -> int:
+    def submit(self, item: Item) -> int:
         """Add one more item to the running map; returns its index."""
         SCHED.check_thread("MapJob.submit()")
         if self.done():
@@ -345,7 +353,7 @@ class MapJob(Job[list[Any]]):
             SCHED.wake(self)
         return it.index
 
-    def restart(self, executor: object = None) -> MapJob:
+    def restart(self, executor: object = None) -> MapJob[Item, R]:
         """Start a new map over the same items that runs only those that failed or never finished.
 
         Items that succeeded keep their results.  Returns the new
@@ -362,7 +370,7 @@ class MapJob(Job[list[Any]]):
             it.attempts = old.attempts  # go on counting; `tries` starts again
             items.append(it)
         pool = self.pool if executor is None else Pool(executor)
-        job = MapJob(
+        job: MapJob[Item, R] = MapJob(
             self.fn,
             items,
             pool,
@@ -382,9 +390,35 @@ class MapJob(Job[list[Any]]):
         return f"<igogo.MapJob #{self.id} {self.name!r}{where} {self.state}: {summary}>"
 
 
+@overload
 def map(
-    fn: Callable[[Any], Any],
-    iterable: Iterable[Any],
+    fn: Callable[[Item], R],
+    iterable: Iterable[Item],
+    *,
+    executor: object = None,
+    max_in_flight: int | None = None,
+    retries: int = 0,
+    return_exceptions: Literal[False] = False,
+    progress: bool = True,
+    name: str | None = None,
+    chunksize: int | None = None,
+) -> MapJob[Item, R]: ...
+@overload
+def map(
+    fn: Callable[[Item], R],
+    iterable: Iterable[Item],
+    *,
+    executor: object = None,
+    max_in_flight: int | None = None,
+    retries: int = 0,
+    return_exceptions: bool,
+    progress: bool = True,
+    name: str | None = None,
+    chunksize: int | None = None,
+) -> MapJob[Item, R | BaseException]: ...
+def map(
+    fn: Callable[[Item], Any],
+    iterable: Iterable[Item],
     *,
     executor: object = None,
     max_in_flight: int | None = None,
@@ -393,7 +427,7 @@ def map(
     progress: bool = True,
     name: str | None = None,
     chunksize: int | None = None,
-) -> MapJob:
+) -> MapJob[Item, Any]:
     """Run ``fn(item)`` for every item in worker processes; returns the running :class:`MapJob`.
 
     The items are read at once.  ``executor`` is as for :func:`igogo.offload`
@@ -431,7 +465,7 @@ def map(
     JobOptions(name=name)  # a bad name is refused before the default pool starts
     pool = Pool(executor)
     items = [_Item(i, v) for i, v in enumerate(values)]
-    job = MapJob(
+    job: MapJob[Item, Any] = MapJob(
         fn, items, pool, max_in_flight, retries, return_exceptions, progress, name, chunksize
     )
     launch(job)

@@ -220,7 +220,7 @@ def map_notebook(
     retries: int = 0,
     max_in_flight: int | None = None,
     name: str | None = None,
-) -> MapJob:
+) -> MapJob[Any, NotebookRun]:
     """Run the notebook at ``path`` once per parameter set, in worker processes.
 
     Returns the running :class:`igogo.MapJob` at once.  Each parameter set (a
