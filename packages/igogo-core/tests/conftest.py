@@ -1,7 +1,15 @@
-"""Shared fixtures: every test must leave the scheduler as it found it."""
+"""Shared fixtures: every test must leave the scheduler as it found it.
+
+The tests need only pytest and igogo-core; what else some of them use (loky, cloudpickle,
+dask, hypothesis, pytest-timeout: ``pip install 'igogo-core[test]'`` has them all) is
+optional, and a test that needs a missing one is skipped with the reason.  With ``CI=true``
+every test must run: a missing optional dependency fails the tests that need it instead.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +20,32 @@ import igogo
 from igogo import _foreign, _hosts
 from igogo._hub import SCHED
 from igogo.testing import autojump_clock, mock_clock  # noqa: F401  (fixtures: MockClock)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # The root pyproject's `timeout = 120` is pytest-timeout's setting. Without the plugin,
+    # declare it here (it then does nothing), so that pytest does not warn about an unknown
+    # config option.
+    if not pluginmanager.has_plugin("timeout"):
+        parser.addini("timeout", "pytest-timeout's per-test timeout (ignored: not installed)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not config.pluginmanager.has_plugin("timeout"):
+        raise pytest.UsageError("CI=true, so the tests run under pytest-timeout: install it")
+
+
+def needs(module: str, why: str = "") -> None:
+    """Skip the test unless ``module`` imports (with ``CI=true``, fail it instead)."""
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        reason = f"{why}: {e}" if why else str(e)
+        if IN_CI:
+            pytest.fail(f"CI=true, so every test must run, but {reason}")
+        pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +163,13 @@ def recorder(hook: Callable[[object], object]) -> Recorder:
 
 @pytest.fixture(scope="module")
 def two_workers() -> Iterator[None]:
-    """igogo's default process pool with two workers, for a whole test module."""
+    """igogo's default process pool with two workers, for a whole test module.
+
+    Every test marked ``workers`` uses it: without igogo-core's ``workers`` extra (loky,
+    cloudpickle) they are skipped.
+    """
+    needs("loky", "igogo's default process pool needs loky (pip install 'igogo-core[workers]')")
+    needs("cloudpickle", "functions defined in a test file travel to workers with cloudpickle")
     before = igogo.configure()["workers"]
     igogo.configure(workers=2)
     yield
@@ -139,6 +179,7 @@ def two_workers() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def dask_client() -> Iterator[Any]:
     """A client of a real Dask LocalCluster: two worker processes, one thread each."""
+    needs("dask.distributed")
     from dask.distributed import Client, LocalCluster
 
     cluster = LocalCluster(
