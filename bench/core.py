@@ -17,12 +17,18 @@ interpreter (one's garbage never weighs on another) and writes its samples:
   all sleep; each one's wake-up lateness), the latter beside a job spinning on yielder();
 * ``fairness``: 1,000 jobs spinning on ``yielder()`` for 2 s: each one's iterations.
 
+:func:`preemption` runs bench/preempt.py's measures (``ploop``: a loop in a preemptible job /
+preemption off; ``plain``: regular code's loop before and after a preemptive job ran it) with
+this interpreter and those of the ``core.py3.12`` and ``core.py3.13`` environments (igogo-core
+alone, no pyperf: the samples come back as JSON and are made benchmarks here).
+
 Jobs run on the blocking host: regular code drives them by waiting, as a script does.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
 import random
@@ -34,7 +40,8 @@ import greenlet
 import pyperf
 
 import igogo
-from common import benchmark, dump, measure_args
+from common import benchmark, dump, hatch_env, measure_args, run_json, version_of
+from preempt import body_steps
 
 
 def in_job(body: Callable[[int], float]) -> Callable[[int], float]:
@@ -83,26 +90,6 @@ def greenlet_pair(loops: int) -> float:
 
 
 # -- measures ------------------------------------------------------------------------
-
-
-def body_steps(target_s: float) -> int:
-    """How many ``s += i * i`` steps last ``target_s`` here (fastest of many short batches)."""
-
-    def best(k: int) -> float:
-        times = []
-        for _ in range(20):
-            t0 = time.perf_counter()
-            for _ in range(200):
-                s = 0
-                for i in range(k):
-                    s += i * i
-            times.append((time.perf_counter() - t0) / 200)
-        return min(times)
-
-    k = 256
-    for _ in range(3):
-        k = max(int(k * target_s / best(k)), 1)
-    return k
 
 
 def loop(quick: bool) -> list[pyperf.Benchmark]:
@@ -202,6 +189,53 @@ MEASURES: dict[str, Callable[[bool], list[pyperf.Benchmark]]] = {
     "sleepers-busy": lambda quick: sleepers(quick, busy=True),
     "fairness": fairness,
 }
+
+
+OTHER_PYTHONS = ("core.py3.12", "core.py3.13")
+"""Hatch environments with igogo-core (alone), beside this interpreter (the bench environment's
+3.11): preemption has one mechanism for 3.11 and another for 3.12 and later."""
+PREEMPT_PARTS = ("ploop", "plain")
+
+
+def preemption(
+    parts: set[str], quick: bool
+) -> tuple[list[pyperf.Benchmark], dict[str, str], dict[str, str]]:
+    """bench/preempt.py's measures (``parts``) in each interpreter: the benchmarks, named with
+    the version (``ploop-1us-off-py3.13``); why a part was not run, by ``PART-pyVERSION``; and
+    which interpreters ran.  ``plain`` alternates fresh processes whose job is preemptive and
+    cooperative (the control); each gives one before and one after."""
+    pythons = {version_of(sys.executable): (sys.executable, "the bench environment")}
+    failed: dict[str, str] = {}
+    for env in OTHER_PYTHONS:
+        python, how = hatch_env(env, create=not quick)
+        if python is None:
+            version = env.removeprefix("core.py")
+            failed |= {f"{part}-py{version}": f"not run: {how}" for part in parts}
+            print(f"  note: Python {version} not measured: {how}", file=sys.stderr, flush=True)
+        else:
+            pythons[version_of(python)] = (python, how)
+    q = ["--quick"] if quick else []
+    out: list[pyperf.Benchmark] = []
+    for version, (python, _) in pythons.items():
+        samples: dict[str, list[float]] = {}
+        for part in (p for p in PREEMPT_PARTS if p in parts):
+            try:
+                if part == "ploop":
+                    samples |= run_json(python, "preempt.py", "--measure", "loop", *q)["samples"]
+                    continue
+                for i in range(1 if quick else 6):
+                    for preempt in (True, False) if i % 2 == 0 else (False, True):
+                        params = ["--params", json.dumps({"preempt": preempt})]
+                        got = run_json(python, "preempt.py", "--measure", "plain", *params, *q)
+                        for name, values in got["samples"].items():
+                            samples.setdefault(name, []).extend(values)
+            except Exception as exc:
+                if quick:
+                    raise
+                failed[f"{part}-py{version}"] = f"{type(exc).__name__}: {exc}"[:300]
+        out += [benchmark(f"{name}-py{version}", v) for name, v in samples.items()]
+    used = ", ".join(f"{version} ({how})" for version, (_, how) in pythons.items())
+    return out, failed, {"interpreters (core: preemption)": used}
 
 
 def jain(counts: list[float]) -> float:

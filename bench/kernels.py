@@ -8,10 +8,13 @@ the original in the ``bench-original`` environment (``igogo==1.1.0``, created by
 run with ``hatch env create bench-original`` when missing).  The cells are the same for
 both, written against the API they share; the one difference is what a job call returns
 (ours a Job, the original a dict holding a task: ``_bench_task``).  Jobs are waited for
-by an async cell polling them, so they run as in an idle notebook.
+by an async cell polling them, so they run as in an idle notebook.  A scenario the original
+cannot run says why (``ours_only``); one marked ``newer_python`` (preemption, whose mechanism
+differs from 3.12 on) also runs in a kernel of Python 3.13, the ``bench-py313`` environment
+(created like ``bench-original``), its benchmarks named with the version (``-py3.13``).
 
 A scenario is a function ``(driver, params) -> [pyperf.Benchmark]``; ``quick`` runs each
-tiny, in one kernel per system (the original only if its environment exists).
+tiny, in one kernel per kind (the original and Python 3.13 only if their environments exist).
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from typing import Any
 
 import pyperf
 
-from common import benchmark
-from core import body_steps
+from common import benchmark, hatch_env, version_of
 from igogo_jupyter.testing import Execution, KernelDriver, Message
+from preempt import body_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL_ENV, ORIGINAL_VERSION = "bench-original", "1.1.0"
+NEWER_ENV = "bench-py313"  # ours on Python 3.13, for the scenarios marked newer_python
 PYTHON_VAR = "IGOGO_BENCH_ORIGINAL_PYTHON"  # an interpreter with igogo 1.1.0; `none`: skip it
 T = 600.0  # the longest wait for any cell or set of jobs
 TASK = {
@@ -226,6 +230,32 @@ _bench_out["tqdm{r}"] = [time.perf_counter() - _bench_t, time.time()]""")
     return [benchmark("tqdm-latency", waits), benchmark("tqdm-loop", loops)]
 
 
+def sc_preempt(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+    """A new cell's wait (send -> busy) beside N preemptive %%igogo cells each spinning on a
+    plain loop (no yielder()), each counting its own iterations."""
+    n, name = p["cells"], f"preempt-{p['cells']}"
+    counters = [f"_bench_p{i}" for i in range(n)]
+    k.run("_bench_running = True\n" + "\n".join(f"{c} = 0" for c in counters))
+    for c in counters:
+        k.run(f"%%igogo\nwhile _bench_running:\n    {c} += 1")
+    k.run("_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]")
+    preemptive = k.eval("[j.preemptive for j in _bench_h]")
+    if preemptive != [True] * n:
+        raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
+    count = "[" + ", ".join(counters) + "]"
+    k.pump(p["warm_s"])
+    spins0, t0 = sum(k.eval(count)), time.monotonic()
+    waits = []
+    for _ in range(p["samples"]):
+        waits.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
+        k.pump(p["gap_s"])
+    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
+    k.run("_bench_running = False")
+    k.run(f"await _bench_wait(_bench_h, {T})", timeout=T + 10)
+    py = f"py{p['python']}"
+    return [benchmark(f"{name}-{py}", waits), benchmark(f"{name}-spins-{py}", [rate], "integer")]
+
+
 def sc_mpl(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
     """A job updating a figure every 50 ms: by pyplot alone (each system shows it its own
     way; igogo-mpl's render time), and with igogo.display(fig) each frame."""
@@ -357,7 +387,8 @@ class Scenario:
     run: Callable[[KernelDriver, dict[str, Any]], list[pyperf.Benchmark]]
     full: dict[str, Any]
     quick: dict[str, Any]
-    original: bool = True  # also run on the original igogo 1.1.0
+    ours_only: str = ""  # why the original igogo 1.1.0 does not run it (empty: it does)
+    newer_python: bool = False  # ours also runs it on Python 3.13 (benchmarks named -pyX.Y)
 
 
 def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
@@ -386,6 +417,18 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
             {"n": 3 * 10**5, "rounds": 1, "gap_s": 0.02},
         ),
         *[
+            Scenario(
+                f"preempt{n}",
+                "kernels",
+                sc_preempt,
+                {**lat, "cells": n},
+                {**qlat, "cells": n},
+                ours_only="igogo 1.1.0 cannot preempt a loop",
+                newer_python=True,
+            )
+            for n in ((1, 3, 10) if not quick else (3,))
+        ],
+        *[
             Scenario(f"sleepers{n}", "kernels", sc_sleepers, {**sleep, "n": n}, {**sleep, "n": 20})
             for n in ((100, 1000) if not quick else (20,))
         ],
@@ -402,13 +445,9 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
             sc_map,
             {"item_s": 0.03, "n": 160, "rounds": 3, "gap_s": 0.1},
             {"item_s": 0.002, "n": 40, "rounds": 1, "gap_s": 0.02},
-            original=False,
+            ours_only="igogo 1.1.0 has no igogo.map",
         ),
     ]
-    calibrated = body_steps(10e-6)  # once, here: both kernels run exactly the same loop
-    for sc in out:
-        if sc.key == "loop":
-            sc.full["k"] = sc.quick["k"] = calibrated
     return [sc for sc in out if sc.group in groups]
 
 
@@ -417,27 +456,16 @@ def find_original(create: bool) -> tuple[str | None, str]:
     forced = os.environ.get(PYTHON_VAR)
     if forced:
         return (None, f"${PYTHON_VAR}=none") if forced == "none" else (forced, f"${PYTHON_VAR}")
-    hatch = shutil.which("hatch")
-    if hatch is None:
-        return None, f"`hatch` is not on PATH (or set ${PYTHON_VAR})"
-    found = subprocess.run(
-        [hatch, "env", "find", ORIGINAL_ENV], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    python = Path(found.stdout.strip()) / "bin" / "python"
-    if not python.exists():
-        if not create:
-            return (
-                None,
-                f"the `{ORIGINAL_ENV}` environment does not exist (quick runs never create it)",
-            )
-        subprocess.run([hatch, "env", "create", ORIGINAL_ENV], cwd=ROOT, check=True)
+    python, how = hatch_env(ORIGINAL_ENV, create)
+    if python is None:
+        return None, how + ("" if shutil.which("hatch") else f" (or set ${PYTHON_VAR})")
     code = "import importlib.metadata as m; print(m.version('igogo'))"
     version = subprocess.run(
         [python, "-c", code], capture_output=True, text=True, check=False
     ).stdout.strip()
     if version != ORIGINAL_VERSION:
         return None, f"{python} has igogo {version or 'missing'}, not {ORIGINAL_VERSION}"
-    return str(python), f"hatch env `{ORIGINAL_ENV}`"
+    return python, how
 
 
 @dataclass
@@ -449,20 +477,61 @@ class Outcome:
     context: dict[str, str]
 
 
-def run(groups: set[str], quick: bool) -> Outcome:
-    scs = scenarios(groups, quick)
-    python, how = find_original(create=not quick)
-    systems = {"ours": sys.executable} | ({"original": python} if python else {})
-    got = Outcome({s: {} for s in systems}, {s: {} for s in systems}, {"original": how})
-    imports: dict[str, list[float]] = {s: [] for s in systems}
+@dataclass
+class Kind:
+    """A kind of kernel: the system whose column its figures go to, and its interpreter."""
 
-    def start(system: str) -> KernelDriver:
-        k = KernelDriver.start(python=systems[system], timeout=120)
+    system: str  # ours or original
+    python: str
+    version: str  # 3.11
+    label: str  # ours, original, ours on Python 3.13
+
+    def runs(self, sc: Scenario) -> bool:
+        if self.system == "original":
+            return not sc.ours_only
+        return self.label == "ours" or sc.newer_python
+
+    def failure_key(self, sc: Scenario) -> str:
+        return f"{sc.key}-py{self.version}" if sc.newer_python else sc.key
+
+
+def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
+    scs = [sc for sc in scenarios(groups, quick) if only is None or sc.key in only]
+    here = version_of(sys.executable)
+    kinds = [Kind("ours", sys.executable, here, "ours")]
+    got = Outcome({"ours": {}}, {"ours": {}}, {})
+    if any(not sc.ours_only for sc in scs):
+        python, how = find_original(create=not quick)
+        got.context["original"] = how
+        if python:
+            kinds.append(Kind("original", python, version_of(python), "original"))
+            got.benchmarks["original"], got.failed["original"] = {}, {}
+    if any(sc.newer_python for sc in scs):
+        python, how = hatch_env(NEWER_ENV, create=not quick)
+        if python:
+            version = version_of(python)
+            kinds.append(Kind("ours", python, version, f"ours on Python {version}"))
+            got.context[f"Python {version} kernels (ours)"] = how
+        else:
+            print(f"  note: no Python 3.13 kernel: {how}", file=sys.stderr, flush=True)
+            for sc in scs:
+                if sc.newer_python:
+                    got.failed["ours"][f"{sc.key}-py3.13"] = f"not run: {how}"
+    # The import time of each system's kernels: a full run's figure, not a partial one's.
+    imports: dict[str, list[float]] = {
+        k.system: [] for k in kinds if k.label == k.system and only is None
+    }
+    loop_steps = body_steps(10e-6)  # once, here: both kernels run exactly the same loop
+
+    def start(kind: Kind) -> KernelDriver:
+        k = KernelDriver.start(python=kind.python, timeout=120)
         try:
-            k.run(TASK[system] + "\n" + PRELUDE, timeout=T)
-            imports[system].append(k.eval("_bench_import_s"))
+            k.run(TASK[kind.system] + "\n" + PRELUDE, timeout=T)
+            if kind.label in imports:
+                imports[kind.label].append(k.eval("_bench_import_s"))
             got.context.setdefault(
-                f"versions ({system})", ", ".join(f"{a} {b}" for a, b in k.eval(VERSIONS))
+                f"versions ({kind.label})",
+                ", ".join(f"{a} {b}" for a, b in k.eval(VERSIONS)),
             )
             k.run("_bench_h = [_bench_warm_up()]\nawait _bench_wait(_bench_h, 60)", timeout=T)
         except BaseException:
@@ -470,36 +539,42 @@ def run(groups: set[str], quick: bool) -> Outcome:
             raise
         return k
 
-    def one(system: str, sc: Scenario, shared: KernelDriver | None) -> None:
-        print(f"  {sc.key} / {system} ...", file=sys.stderr, flush=True)
+    def one(kind: Kind, sc: Scenario, shared: KernelDriver | None) -> None:
+        print(f"  {sc.key} / {kind.label} ...", file=sys.stderr, flush=True)
+        params = {**(sc.quick if quick else sc.full), "python": kind.version}
+        if sc.key == "loop":
+            params["k"] = loop_steps
         k = shared
         try:
-            k = k or start(system)
-            for b in sc.run(k, sc.quick if quick else sc.full):
-                got.benchmarks[system][b.get_name()] = b
+            k = k or start(kind)
+            for b in sc.run(k, params):
+                got.benchmarks[kind.system][b.get_name()] = b
         except Exception as exc:
-            if quick and system == "ours":
+            if quick and kind.system == "ours":
                 raise
             traceback.print_exc(file=sys.stderr)
-            got.failed[system][sc.key] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            why = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            got.failed[kind.system][kind.failure_key(sc)] = why
         finally:
             if k is not None and shared is None:
                 k.shutdown()
 
-    if quick:  # one kernel per system for every scenario: a smoke test, in seconds
-        for system in systems:
-            shared = start(system)
+    if quick:  # one kernel per kind for every scenario: a smoke test, in seconds
+        for kind in kinds:
+            if not any(kind.runs(sc) for sc in scs):
+                continue
+            shared = start(kind)
             try:
                 for sc in scs:
-                    if system == "ours" or sc.original:
-                        one(system, sc, shared)
+                    if kind.runs(sc):
+                        one(kind, sc, shared)
             finally:
                 shared.shutdown()
-    else:  # a fresh kernel per scenario and system, alternating the systems
+    else:  # a fresh kernel per scenario and kind, alternating the kinds
         for sc in scs:
-            for system in systems:
-                if system == "ours" or sc.original:
-                    one(system, sc, None)
+            for kind in kinds:
+                if kind.runs(sc):
+                    one(kind, sc, None)
     for system, values in imports.items():
         if values:
             got.benchmarks[system]["import"] = benchmark("import", values)

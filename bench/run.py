@@ -1,6 +1,6 @@
 """Run the igogo benchmarks; print every figure beside its target and the original's.
 
-    python bench/run.py [--quick] [--only core|workers|mpl|kernels ...]
+    python bench/run.py [--quick] [--only core|workers|mpl|kernels ...] [--scenario KEY ...]
 
 Groups: ``core`` (bench/core.py: pyperf's Runner for a yield and a switch, then the
 measures, each in a fresh interpreter), ``workers`` (bench/workers.py in a script, and
@@ -9,6 +9,8 @@ beside the original igogo 1.1.0).  A full run writes ``bench/results/<group>.md`
 table), ``<group>.json`` (every sample: pyperf suites, ``python -m pyperf show`` reads
 them), ``kernels.png`` and the README's table between its markers.  ``--quick`` is CI's
 smoke test: every scenario tiny, nothing written, a missed target never fails it.
+``--scenario KEY`` runs only those scenarios or measures; a full run then merges their samples
+into the saved ones (the other figures are kept) and notes the rerun in the context.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import pyperf
 
+import core
 import kernels
 from common import BENCH, run_script
 from core import jain
@@ -37,6 +41,13 @@ RESULTS = BENCH / "results"
 README = BENCH.parent / "README.md"
 BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
 GROUPS = ("core", "workers", "mpl", "kernels")
+# What --scenario may name besides the kernel scenarios: core's parts, workers' script.
+PARTS = {
+    **dict.fromkeys(("micro", "loop", "sleepers", "sleepers-busy", "fairness"), "core"),
+    **dict.fromkeys(core.PREEMPT_PARTS, "core"),
+    "throughput": "workers",
+}
+PYTHONS = ("3.11", "3.12", "3.13")  # rows for each; only those measured (or failed) are shown
 Get = Callable[[str], pyperf.Benchmark]  # a system's benchmark by name (KeyError if none)
 
 
@@ -145,6 +156,7 @@ def metrics() -> list[Metric]:
             lambda g: jain(values(g("fairness-iterations"))),
             lambda x: f"{x:.4f}",
         ),
+        *preemption_metrics(),
         Metric(
             K,
             "setup",
@@ -231,6 +243,30 @@ def metrics() -> list[Metric]:
         Metric(K, T, "worst", lambda g: max(values(g("tqdm-latency"))), ms, ("<=", 0.05), True),
         Metric(K, T, "the loop's own time", lambda g: med(g("tqdm-loop")), ms),
     ]
+    P = "a new cell beside {} preemptive %%igogo loop(s), no `yielder()`, Python {} (send → busy)"
+    for py in PYTHONS:
+        for n in (1, 3, 10):
+            b = f"preempt-{n}-py{py}"
+            out += [
+                Metric(
+                    K, P.format(n, py), "median", lambda g, b=b: med(g(b)), ms, ("<=", 0.02), True
+                ),
+                Metric(
+                    K,
+                    P.format(n, py),
+                    "worst",
+                    lambda g, b=b: max(values(g(b))),
+                    ms,
+                    ("<=", 0.05),
+                    True,
+                ),
+                Metric(
+                    K,
+                    P.format(n, py),
+                    "the loops' iterations per second",
+                    lambda g, n=n, py=py: med(g(f"preempt-{n}-spins-py{py}")),
+                ),
+            ]
     for n in (20, 100, 1000):
         s = f"{n:,} sleeping jobs in a kernel"
         out += [
@@ -309,12 +345,63 @@ def metrics() -> list[Metric]:
     return out
 
 
+def preemption_metrics() -> list[Metric]:
+    """Core: a loop in a preemptible job / preemption off; regular code before / after."""
+    out = []
+    for py in PYTHONS:
+        newer = py != "3.11"  # sys.monitoring, against 3.11's trace armed at a slice's end
+        limits = (0.9, 0.99) if newer else (0.5, 0.95)
+        for body, about, limit in (("1us", "1", limits[0]), ("10us", "10", limits[1])):
+            out.append(
+                Metric(
+                    "core",
+                    f"a {about} µs loop body alone in a job, Python {py}",
+                    "speed, preemptible / preemption off (`preempt=False`)",
+                    lambda g, b=f"ploop-{body}-{{}}-py{py}": paired(
+                        g(b.format("off")), g(b.format("preempt"))
+                    ),
+                    target=(">=", limit),
+                )
+            )
+        s = f"a plain function's 1 µs loop in regular code (no job), Python {py}"
+        out += [
+            Metric(
+                "core",
+                s,
+                "speed after a preemptive job ran it and ended / before any preemptive job",
+                lambda g, py=py: paired(g(f"plain-before-py{py}"), g(f"plain-after-py{py}")),
+                target=(">=", 0.98),
+            ),
+            Metric(
+                "core",
+                s,
+                "the same with a cooperative job instead (the control: the order alone)",
+                lambda g, py=py: paired(
+                    g(f"plain-coop-before-py{py}"), g(f"plain-coop-after-py{py}")
+                ),
+            ),
+        ]
+    return out
+
+
 def scenario_of(benchmark: str) -> str:
-    """The kernel scenario that makes a benchmark (``latency-3-spins`` -> ``latency3``)."""
+    """The scenario or measure that makes a benchmark (``latency-3-spins`` -> ``latency3``;
+    ``preempt-3-py3.13`` -> ``preempt3-py3.13``: one run per interpreter)."""
+    if m := re.fullmatch(r"(.+)-py(3\.\d+)", benchmark):
+        return f"{scenario_of(m[1])}-py{m[2]}"
     head, _, rest = benchmark.partition("-")
-    if head in ("latency", "sleepers"):
+    if head in ("latency", "sleepers", "preempt"):
         return head + rest.split("-")[0]
     return {"call": "yielder", "kloop": "loop"}.get(head, head)
+
+
+def ours_only() -> dict[str, str]:
+    """Why the original does not run a scenario, by key (for its column)."""
+    return {
+        sc.key: f"not run: {sc.ours_only}"
+        for sc in kernels.scenarios(set(GROUPS), quick=False)
+        if sc.ours_only
+    }
 
 
 def table(rows: list[list[str]]) -> str:
@@ -333,6 +420,7 @@ def render(
 ) -> tuple[list[list[str]], int]:
     """The table rows of ``group`` (only measured ones), and how many targets were missed."""
     rows, misses = [], 0
+    why_not = ours_only()
     for m in metrics():
         if m.group != group or (summary and not m.summary):
             continue
@@ -342,7 +430,10 @@ def render(
                 v = m.value(results[system].__getitem__)
                 cells[system] = (m.show(v), v)
             except KeyError as missing:
-                why = failed.get(system, {}).get(scenario_of(str(missing.args[0])))
+                key = scenario_of(str(missing.args[0]))
+                why = failed.get(system, {}).get(key)
+                if why is None and system == "original":
+                    why = why_not.get(key.partition("-py")[0])
                 shown = why if why and why.startswith("not run") else f"could not run: {why}"
                 cells[system] = (shown if why else "—", None)
         ours, orig = cells["ours"][1], cells["original"][1]
@@ -407,11 +498,21 @@ def chart(results: dict[str, dict[str, pyperf.Benchmark]], path: Path) -> None:
             alpha=0.6,
             label=f"{system}, worst",
         )
+        for py, style in (("3.11", "s-"), ("3.13", "D-")):
+            ns = [n for n in (1, 3, 10) if f"preempt-{n}-py{py}" in r]
+            if ns:
+                a.plot(
+                    ns,
+                    [med(r[f"preempt-{n}-py{py}"]) * 1e3 for n in ns],
+                    style,
+                    color="#2ca02c" if py == "3.11" else "#9467bd",
+                    label=f"{system}, median, preemptive loops (no yielder), Python {py}",
+                )
         sizes = [n for n in (100, 500, 2000) if f"print-{n}-bytes" in r]
         b.plot(sizes, [med(r[f"print-{n}-bytes"]) for n in sizes], "o-", color=color, label=system)
     a.set(
         yscale="log",
-        xlabel="jobs spinning on igogo.yielder()",
+        xlabel="jobs spinning on igogo.yielder() (or preemptive loops)",
         ylabel="send → busy (ms)",
         title="A new cell's wait",
     )
@@ -437,42 +538,68 @@ def main() -> int:
         "--only", action="append", choices=GROUPS, help="run only this group (repeatable)"
     )
     parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="KEY",
+        help="run only this kernel scenario (preempt3, latency1, ...) or measure "
+        f"({', '.join(PARTS)}) (repeatable); a full run merges its samples into the saved ones",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="only render bench/results/ from its saved samples"
     )
     args = parser.parse_args()
-    groups, quick = set(args.only or GROUPS), args.quick
+    quick, only = args.quick, set(args.scenario) if args.scenario else None
+    known = PARTS | {sc.key: sc.group for sc in kernels.scenarios(set(GROUPS), quick=False)}
+    if only is not None and only - known.keys():
+        unknown = ", ".join(sorted(only - known.keys()))
+        parser.error(f"no scenario {unknown}; known: {', '.join(known)}")
+    groups = set(args.only or ({known[key] for key in only} if only else GROUPS))
     if args.report:
         return publish(groups, *saved())
+
+    def wanted(key: str) -> bool:
+        return only is None or key in only
+
     ctx, t0 = context(), time.perf_counter()
     results: dict[str, dict[str, pyperf.Benchmark]] = {"ours": {}, "original": {}}
-    failed: dict[str, dict[str, str]] = {}
+    failed: dict[str, dict[str, str]] = {"ours": {}}
     q = ["--quick"] if quick else []
     if "core" in groups:
-        micro = run_script("core.py", "--debug-single-value" if quick else "--fast", "--quiet")
-        for b in micro + [
-            b
-            for m in ("loop", "sleepers", "sleepers-busy", "fairness")
-            for b in run_script("core.py", "--measure", m, *q)
-        ]:
-            results["ours"][b.get_name()] = b
-    if "workers" in groups:
+        if wanted("micro"):
+            flags = ("--debug-single-value" if quick else "--fast", "--quiet")
+            results["ours"].update((b.get_name(), b) for b in run_script("core.py", *flags))
+        for m in ("loop", "sleepers", "sleepers-busy", "fairness"):
+            if wanted(m):
+                bs = run_script("core.py", "--measure", m, *q)
+                results["ours"].update((b.get_name(), b) for b in bs)
+        if parts := {p for p in core.PREEMPT_PARTS if wanted(p)}:
+            bs, why, used = core.preemption(parts, quick)
+            results["ours"].update((b.get_name(), b) for b in bs)
+            failed["ours"] |= why
+            ctx |= used
+    if "workers" in groups and wanted("throughput"):
         results["ours"].update(
             (b.get_name(), b) for b in run_script("workers.py", "--measure", "throughput", *q)
         )
-    if groups & {"workers", "mpl", "kernels"}:
-        out = kernels.run(groups, quick)
+    kernel_scenarios = [sc for sc in kernels.scenarios(groups, quick) if wanted(sc.key)]
+    if kernel_scenarios:
+        out = kernels.run(groups, quick, only)
         for system, bs in out.benchmarks.items():
             results.setdefault(system, {}).update(bs)
-        failed, ctx = out.failed, ctx | out.context
-        if "original" not in out.benchmarks:  # every row of the original says why
-            failed["original"] = {
+        for system, why in out.failed.items():
+            failed.setdefault(system, {}).update(why)
+        ctx |= out.context
+        if "original" in out.context and "original" not in out.benchmarks:
+            failed["original"] = {  # every row of the original says why
                 sc.key: f"not run: {out.context['original']}"
-                for sc in kernels.scenarios(groups, quick)
-                if sc.original
+                for sc in kernel_scenarios
+                if not sc.ours_only
             }
     ctx["load average (1, 5, 15 min) at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     ctx["wall time"] = f"{time.perf_counter() - t0:.0f} s"
     if not quick:
+        if only is not None and (RESULTS / "context.json").exists():
+            results, failed, ctx = merged(only, results, failed, ctx)
         RESULTS.mkdir(exist_ok=True)
         for system, bs in results.items():
             if bs:
@@ -480,6 +607,40 @@ def main() -> int:
                 suite.dump(str(RESULTS / f"{system}.json"), replace=True)
         (RESULTS / "context.json").write_text(json.dumps(ctx | {"failed": failed}, indent=1) + "\n")
     return publish(groups, results, failed, ctx, quick)
+
+
+RUN_KEYS = ("date", "commit", "machine", "python", "load average (1, 5, 15 min) at start")
+RUN_KEYS += ("load average (1, 5, 15 min) at end", "wall time")
+
+
+def merged(
+    only: set[str],
+    results: dict[str, dict[str, pyperf.Benchmark]],
+    failed: dict[str, dict[str, str]],
+    ctx: dict[str, str],
+) -> tuple[dict[str, dict[str, pyperf.Benchmark]], dict[str, dict[str, str]], dict[str, str]]:
+    """The saved results with this partial run's (``only``) in place of theirs; the context
+    is the saved run's, with this run noted as a rerun (an earlier note of the same
+    scenarios dropped) and what it found besides (interpreters, versions)."""
+    old, old_failed, old_ctx = saved()
+    for system, bs in results.items():
+        old.setdefault(system, {}).update(bs)
+    for system, why in old_failed.items():  # this run's failures replace the old ones
+        old_failed[system] = {k: v for k, v in why.items() if k.partition("-py")[0] not in only}
+    for system, why in failed.items():
+        old_failed.setdefault(system, {}).update(why)
+    note = (
+        f"scenarios: {', '.join(sorted(only))}; commit {ctx['commit']}; load average "
+        f"{ctx['load average (1, 5, 15 min) at start']} at the start, "
+        f"{ctx['load average (1, 5, 15 min) at end']} at the end; wall time {ctx['wall time']}"
+    )
+    kept = {
+        k: v
+        for k, v in old_ctx.items()
+        if not (k.startswith("rerun ") and set(v.split(";")[0].split(": ")[1].split(", ")) <= only)
+    }
+    news = {k: v for k, v in ctx.items() if k not in RUN_KEYS}
+    return old, old_failed, kept | news | {f"rerun {ctx['date']}": note}
 
 
 def saved() -> tuple[
@@ -538,8 +699,14 @@ def update_readme(
         "",
         f"Measured {ctx['date'][:10]} on {ctx['machine']} (load average "
         f"{ctx['load average (1, 5, 15 min) at start']} at the start, "
-        f"{ctx['load average (1, 5, 15 min) at end']} at the end). Every figure: "
-        "[bench/results/kernels.md](bench/results/kernels.md).",
+        f"{ctx['load average (1, 5, 15 min) at end']} at the end)"
+        + "".join(
+            f"; {v.split(';')[0].removeprefix('scenarios: ')} rerun {k[6:16]} (load average "
+            f"{v.split('load average ')[1].split(' at the start')[0]} at the start)"
+            for k, v in ctx.items()
+            if k.startswith("rerun ")
+        )
+        + ". Every figure: [bench/results/kernels.md](bench/results/kernels.md).",
         "",
         table(render("kernels", results, failed, summary=True)[0]),
         "",

@@ -1,0 +1,133 @@
+"""Preemption's cost, in any interpreter that has igogo-core: timed by the stdlib, no pyperf.
+
+``python bench/preempt.py --measure NAME [--quick] [--params JSON] -o FILE`` runs one measure in
+this fresh interpreter and writes its samples as JSON, ``{"python": "3.13", "samples": {name:
+[values]}}``.  bench/core.py (in the ``bench`` environment, on pyperf) runs it with each
+interpreter, its own (3.11) and those of the ``core.py3.12`` / ``core.py3.13`` environments
+(igogo-core alone), and makes the samples pyperf benchmarks named with the version.
+Preemption has one mechanism for 3.11 (a trace armed when a slice ends) and another for 3.12
+and later (``sys.monitoring`` local events on the user's code objects): see igogo/_preempt.py.
+
+* ``loop``: a loop alone in a job, preemptible (``@igogo.job(preempt=True)``) and with
+  preemption off (``preempt=False``), bodies of about 1 µs and 10 µs (calibrated here),
+  alternating round by round: the ratio is taken inside this one run.  The two jobs run two
+  copies of one function, each with its own code object, so that arming one for preemption
+  leaves the other as it was.
+* ``plain``: a plain function's loop in regular code (not in a job), timed before any
+  preemptive job ran, then again after a preemptive job ran that same function and ended (on
+  3.12+ its code object keeps igogo's local events).  ``--params '{"preempt": false}'`` runs
+  that job cooperatively: the control, where only the order of the two timings differs.
+
+This file is user code (outside the standard library and site-packages), as a user's script is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+import igogo
+
+Samples = dict[str, list[float]]
+
+
+def body_steps(target_s: float) -> int:
+    """How many ``s += i * i`` steps last ``target_s`` here (fastest of many short batches)."""
+
+    def best(k: int) -> float:
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            for _ in range(200):
+                s = 0
+                for i in range(k):
+                    s += i * i
+            times.append((time.perf_counter() - t0) / 200)
+        return min(times)
+
+    k = 256
+    for _ in range(3):
+        k = max(int(k * target_s / best(k)), 1)
+    return k
+
+
+def body(n: int, k: int) -> float:
+    """``n`` iterations of a ``k``-step body: seconds per iteration."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        s = 0
+        for i in range(k):
+            s += i * i
+    return (time.perf_counter() - t0) / n
+
+
+def copy(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with a code object of its own (the same bytecode)."""
+    return types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__)
+
+
+def run_job(fn: Callable[..., float], preempt: bool, *args: int) -> float:
+    """``fn(*args)`` in a job, preemptible or not; fails if igogo did not make it so."""
+    job = igogo.job(preempt=preempt)(fn)(*args)
+    value = job.result()
+    if job.preemptive != preempt:
+        raise RuntimeError(f"the job ran with preemptive={job.preemptive}, not {preempt}")
+    return value
+
+
+def loop(quick: bool, params: dict[str, Any]) -> Samples:
+    seconds, rounds = (0.02, 2) if quick else (0.1, 40)  # many short rounds: the load varies
+    out: Samples = {}
+    for label, target in (("1us", 1e-6), ("10us", 10e-6)):
+        k, n = body_steps(target), max(int(seconds / target), 1)
+        fns = {"preempt": copy(body), "off": copy(body)}
+        for r in range(rounds):  # alternate which goes first
+            for kind in sorted(fns, reverse=bool(r % 2)):
+                value = run_job(fns[kind], kind == "preempt", n, k)
+                out.setdefault(f"ploop-{label}-{kind}", []).append(value)
+    return out
+
+
+def plain(quick: bool, params: dict[str, Any]) -> Samples:
+    seconds, rounds, job_s = (0.01, 2, 0.05) if quick else (0.05, 15, 0.3)
+    preempt = bool(params.get("preempt", True))
+    k = body_steps(1e-6)
+    n = max(int(seconds / 1e-6), 1)
+    body(n, k)  # warm-up: not measured
+
+    def timed() -> float:
+        return statistics.median(body(n, k) for _ in range(rounds))
+
+    before = timed()
+    run_job(body, preempt, int(job_s / 1e-6), k)  # many slices long: they end in `body`
+    after = timed()
+    kind = "" if preempt else "-coop"
+    return {f"plain{kind}-before": [before], f"plain{kind}-after": [after]}
+
+
+MEASURES: dict[str, Callable[[bool, dict[str, Any]], Samples]] = {"loop": loop, "plain": plain}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--measure", required=True, choices=MEASURES)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--params", default="{}")
+    parser.add_argument("-o", required=True)
+    args = parser.parse_args()
+    # The first job of a process looks up the host and the plugins: not measured.
+    igogo.job(name="warm-up")(lambda: None)().result()
+    samples = MEASURES[args.measure](args.quick, json.loads(args.params))
+    python = "{}.{}".format(*sys.version_info[:2])
+    with open(args.o, "w", encoding="utf-8") as f:
+        json.dump({"python": python, "samples": samples}, f)
+
+
+if __name__ == "__main__":
+    main()
