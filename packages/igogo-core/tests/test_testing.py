@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 import igogo
-from igogo import _hub
+from igogo import _hub, _timers
 from igogo._hub import SCHED
 from igogo.testing import MockClock
 
@@ -29,7 +29,7 @@ def test_leaving_the_block_restores_the_real_clock_exactly() -> None:
     with MockClock():
         assert _hub._clock is not time.monotonic
     assert _hub._clock is time.monotonic
-    assert SCHED.clock is _hub.REAL_CLOCK
+    assert SCHED.clock is _timers.REAL_CLOCK
     assert abs(_hub.now() - time.monotonic()) < 1.0
 
 

@@ -31,8 +31,6 @@ interrupted between two switch points, except by a host's interrupt handler.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 import sys
 import threading
@@ -48,6 +46,7 @@ from ._errors import MisuseError, Stop, WrongThreadError
 from ._hooks import Hooks, logger
 from ._interrupt import InterruptGuard
 from ._record import JobRecord
+from ._timers import REAL_CLOCK, Clock, Timer, TimerHeap
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -99,70 +98,12 @@ def yielder() -> None:
     SCHED.yield_slow()
 
 
-class Clock:
-    """The scheduler's clock: its time, and how regular code waits for it.
-
-    This one is the real clock (:func:`time.monotonic`, real waits);
-    :class:`igogo.testing.MockClock` is the other.  :meth:`Scheduler.set_clock`
-    swaps it.  Time slices (:func:`yielder`) stay on the real clock either way:
-    sharing the CPU is a matter of real time.
-    """
-
-    def now(self) -> float:
-        """This clock's time in seconds; never goes back."""
-        return _monotonic()
-
-    def idle(self, sched: Scheduler, when: float) -> None:
-        """Block the regular code that waits for jobs until ``when`` (this clock's time).
-
-        Nothing is ready meanwhile; return early if another thread hands work
-        over (``sched._wakeup`` is set).  The caller looks at the jobs again.
-        """
-        wait = when - self.now()
-        sched._wakeup.wait(None if wait == math.inf else max(wait, 0.0))
-
-    def sleep(self, seconds: float) -> None:
-        """``igogo.sleep(seconds)`` in regular code while no job runs."""
-        time.sleep(seconds)
-
-
-REAL_CLOCK: Final = Clock()
-
-
-class Timer:
-    """A callback due at a monotonic time; cancelling it is O(1).
-
-    A cancelled timer stays in the heap until it falls due, as in asyncio, but
-    drops its callback (and whatever the callback holds) at once; the scheduler
-    compacts the heap when cancelled timers are more than half of it, so that a
-    churn of satisfied waits (``Queue.get(timeout=60)``) keeps memory bounded.
-    """
-
-    __slots__ = ("callback", "cancelled", "when")
-
-    def __init__(self, when: float, callback: Callable[[], object]) -> None:
-        self.when = when
-        self.callback: Callable[[], object] | None = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        if not self.cancelled:
-            self.cancelled = True
-            self.callback = None
-            SCHED.timer_cancelled()
-
-
-_COMPACT_AT: Final = 100
-"""Cancelled timers below this count are left to fall due; above it, and above
-half the heap, the heap is rebuilt without them."""
-
-
 class Scheduler:
     """Owns the ready queue, the timers and the switching; one per process."""
 
     def __init__(self) -> None:
         self.ready: deque[Job[Any]] = deque()
-        self.timers: list[tuple[float, int, Timer]] = []
+        self.timers = TimerHeap()
         self.live: dict[int, Job[Any]] = {}
         self.history: deque[tuple[weakref.ref[Job[Any]], JobRecord]] = deque(maxlen=200)
         """Recent finished jobs: each Job while it is alive, its record always."""
@@ -179,8 +120,6 @@ class Scheduler:
         self.interrupt_for: Job[Any] | None = None
         """The job that held the CPU when a Ctrl-C was held (None: igogo's own code)."""
         self.interrupts = InterruptGuard(self)
-        self._seq = itertools.count()
-        self._timers_cancelled = 0
         self._hub: greenlet | None = None
         self._in_tick = False
         self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
@@ -403,12 +342,19 @@ class Scheduler:
             job._send_exc = exc
 
     def pause(self, job: Job[Any]) -> None:
+        """Ask ``job`` to stop taking turns; it is held at its next switch point.
+
+        A job pausing itself parks here at once; another job is held when the
+        tick next finds it in the ready queue (``_held``).  Its sleeps and waits
+        go on meanwhile: what wakes it finds it held, not running.
+        """
         job._paused = True
         if job is self.current and job._greenlet is getcurrent():
             job._held = True
             self.park("paused")
 
     def resume(self, job: Job[Any]) -> None:
+        """Let a paused job take turns again; a held one goes back to the ready queue."""
         job._paused = False
         if job._held:
             job._held = False
@@ -429,12 +375,7 @@ class Scheduler:
         if clock is None:
             clock = REAL_CLOCK
         if force:
-            shift = clock.now() - _clock()
-            self.timers[:] = [(w + shift, n, t) for w, n, t in self.timers if not t.cancelled]
-            for _, _, timer in self.timers:
-                timer.when += shift
-            heapq.heapify(self.timers)  # a uniform shift keeps the order; cheap anyway
-            self._timers_cancelled = 0
+            self.timers.shift(clock.now() - _clock())
             self.clock = clock
             _clock = _monotonic if clock is REAL_CLOCK else clock.now
             return
@@ -451,43 +392,29 @@ class Scheduler:
                 f"({names}): their sleeps and timeouts are in the current clock's time; "
                 "change it before starting them, or wait for them (igogo.wait_all()) first"
             )
-        if any(not t[2].cancelled for t in self.timers):
+        if self.timers.pending():
             raise MisuseError(
                 "cannot change igogo's clock while timers are pending "
                 "(igogo.lowlevel.call_at): cancel them first"
             )
         self.timers.clear()  # only cancelled ones were left
-        self._timers_cancelled = 0
         self.clock = clock
         _clock = _monotonic if clock is REAL_CLOCK else clock.now
 
     # -- timers --------------------------------------------------------------------------
 
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
-        timer = Timer(when, callback)
-        heapq.heappush(self.timers, (when, next(self._seq), timer))
+        """Call ``callback()`` between job steps once the clock reaches ``when``."""
+        timer = self.timers.push(when, callback)
         if not self._in_tick and self.host is not None:
             self.host.wake(when)
         return timer
-
-    def timer_cancelled(self) -> None:
-        """Count a cancelled timer; rebuild the heap once they are most of it."""
-        self._timers_cancelled += 1
-        timers = self.timers
-        if self._timers_cancelled > _COMPACT_AT and 2 * self._timers_cancelled > len(timers):
-            timers[:] = [t for t in timers if not t[2].cancelled]
-            heapq.heapify(timers)
-            self._timers_cancelled = 0
 
     def next_deadline(self) -> float:
         """When the next tick is due: now if jobs are ready, else the next timer."""
         if self.ready or self._calls:
             return 0.0
-        timers = self.timers
-        while timers and timers[0][2].cancelled:
-            heapq.heappop(timers)
-            self._timers_cancelled -= 1
-        return timers[0][0] if timers else math.inf
+        return self.timers.next_when()
 
     # -- ticks ------------------------------------------------------------------------------
 
@@ -508,7 +435,7 @@ class Scheduler:
         try:
             calls = self._calls
             now = _clock()
-            timers = self.timers
+            timers = self.timers.entries  # a plain list: read between every two job steps
             if not (ready or calls or (timers and timers[0][0] <= now)):
                 return  # nothing to do: the SIGINT handler is left alone
             # From here on igogo's own code runs: a Ctrl-C is held, never cuts it short.
@@ -573,17 +500,9 @@ class Scheduler:
             _deadline = _monotonic() + self.tick_budget if self.live else math.inf
 
     def _fire_timers(self, now: float) -> None:
-        timers = self.timers
         ready = self.ready
         n = len(ready)
-        while timers and timers[0][0] <= now:
-            timer = heapq.heappop(timers)[2]
-            callback = timer.callback
-            if timer.cancelled or callback is None:
-                self._timers_cancelled -= 1
-                continue
-            timer.cancelled, timer.callback = True, None  # fired: a late cancel() is a no-op
-            foreign.call(None, "timer callback", callback)  # its failure is its own
+        self.timers.fire_due(now)
         if len(ready) > n:
             # The jobs these timers woke run next, in due order, not behind every
             # busy job's slice: that is what makes a sleeper wake on time.

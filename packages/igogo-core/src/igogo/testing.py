@@ -49,10 +49,10 @@ import math
 import threading
 from typing import TYPE_CHECKING
 
-from . import _hub
 from ._errors import MisuseError
-from ._hub import SCHED, Clock, Scheduler, expire_slice
+from ._hub import SCHED, Scheduler, expire_slice
 from ._options import check_number
+from ._timers import REAL_CLOCK, Clock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -168,7 +168,7 @@ class MockClock(Clock):
         current = SCHED.clock
         if current is self:
             raise MisuseError(f"{self!r} is already igogo's clock; enter it once")
-        if current is not _hub.REAL_CLOCK:
+        if current is not REAL_CLOCK:
             raise MisuseError(
                 f"another clock is igogo's clock ({current!r}); use one MockClock at a time"
             )
