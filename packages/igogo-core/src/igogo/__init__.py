@@ -8,7 +8,11 @@ jobs (a Jupyter kernel, an asyncio loop, or your script's waits) is found when
 the first job starts.
 """
 
-from . import lowlevel
+# First of all: igogo.lowlevel tells by this attribute that the `igogo` package it is imported
+# from is igogo-core's, not the original igogo's (see _distribution).
+__version__ = "0.2.0"
+
+from . import _distribution, lowlevel
 from ._api import (
     JobFunction,
     JobList,
@@ -54,16 +58,24 @@ from ._options import JobOptions
 from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
 
-__version__ = "0.2.0"
+_distribution.warn_if_original_installed()  # one stat: is the original igogo here too?
 
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext igogo``: the magics live in igogo-jupyter, imported only now."""
     try:
         import igogo_jupyter
-    except ImportError as e:
-        raise ImportError(
-            "%load_ext igogo needs the igogo-jupyter package: pip install igogo-jupyter"
+    except ModuleNotFoundError as e:
+        if e.name != "igogo_jupyter":  # igogo-jupyter is there, something it needs is not
+            raise
+        raise ModuleNotFoundError(
+            "%load_ext igogo needs the igogo-jupyter package, which is not installed in this "
+            "kernel's environment. It is not on PyPI yet: install it from the repository, "
+            f'%pip install "igogo-jupyter @ git+{_distribution.REPOSITORY}'
+            '#subdirectory=packages/igogo-jupyter" (or %pip install ./packages/igogo-jupyter '
+            "in a clone; once published, %pip install igogo-jupyter), then run %load_ext igogo "
+            "again.",
+            name="igogo_jupyter",
         ) from e
     igogo_jupyter.load_ipython_extension(ipython)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 from types import CodeType
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
-from . import _hub
+from . import _distribution, _hub
 from ._api import add_hook, remove_hook
 from ._errors import error_text as error_line
 from ._hooks import Hook
@@ -53,6 +53,10 @@ from ._usercode import add_library, add_passthrough
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+# Integrations import this module: when the `igogo` package is not igogo-core's (the original
+# igogo installed over it, or `pip uninstall igogo` took its __init__.py), say so and how to fix.
+_distribution.require_igogo_core_package()
 
 P = ParamSpec("P")
 R = TypeVar("R")
