@@ -345,7 +345,8 @@ def test_a_maps_bar_is_in_the_cell_that_started_the_map_and_nowhere_else(
     assert bar.progress["value"] == bar.progress["max"] == 20
     assert bar.progress["bar_style"] == "success"
     text = bar.text.replace("\u2007", " ")
-    assert text.startswith("map(square): 100% 20/20 [") and "item/s]" in text, text
+    # tqdm writes the rate as items/s, or s/item when slow (a loaded machine's pool start).
+    assert text.startswith("map(square): 100% 20/20 [") and text.endswith(("item/s]", "s/item]"))
     assert not bar.closed
     if ipykernel_major(kernel) >= 7:
         assert {m["parent_header"]["msg_id"] for m in bar.msgs} == {cell.msg_id}
