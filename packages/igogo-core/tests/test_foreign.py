@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import igogo
-from igogo import _foreign, _hosts
+from igogo import _foreign, _plugins
 from igogo._hub import SCHED
 from igogo._imports import ImportWatch
 
@@ -109,7 +109,7 @@ def test_a_failing_progress_bar_is_dropped_and_reported(
     from concurrent.futures import ThreadPoolExecutor
 
     plugin = _BrokenBars()
-    monkeypatch.setattr(_hosts, "_plugins", {"broken-bars": plugin})  # the only bar maker
+    monkeypatch.setattr(_plugins, "_active", {"broken-bars": plugin})  # the only bar maker
     with ThreadPoolExecutor(2) as pool, caplog.at_level(logging.ERROR, logger="igogo"):
         m = igogo.map(lambda x: x * 2, range(5), executor=pool)
         assert m.results(timeout=10) == [0, 2, 4, 6, 8]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import igogo
-from igogo import _hosts
+from igogo import _hosts, _plugins
 from igogo._hub import SCHED
 
 # -- asyncio -------------------------------------------------------------------------------------
@@ -350,9 +350,9 @@ def test_plugins_are_activated_once_per_process(
         return eps if group == "igogo.plugins" else []
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    monkeypatch.setattr(_hosts, "_plugins_loaded", False)
-    monkeypatch.setattr(_hosts, "_plugins", {})
-    monkeypatch.setattr(_hosts, "_plugin_errors", {})
+    monkeypatch.setattr(_plugins, "_loaded", False)
+    monkeypatch.setattr(_plugins, "_active", {})
+    monkeypatch.setattr(_plugins, "_errors", {})
     with caplog.at_level(logging.ERROR, logger="igogo"):
         for _ in range(3):  # each job finds a new host; plugins are looked up once
             igogo.job(lambda: None)().result(timeout=5)
@@ -383,9 +383,9 @@ def test_with_no_plugin_installed_entry_points_are_still_looked_up_once(
         return []
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    monkeypatch.setattr(_hosts, "_plugins_loaded", False)
-    monkeypatch.setattr(_hosts, "_plugins", {})
-    monkeypatch.setattr(_hosts, "_plugin_errors", {})
+    monkeypatch.setattr(_plugins, "_loaded", False)
+    monkeypatch.setattr(_plugins, "_active", {})
+    monkeypatch.setattr(_plugins, "_errors", {})
     for _ in range(3):  # each job finds a new host
         igogo.job(lambda: None)().result(timeout=5)
     assert lookups == ["igogo.plugins"]

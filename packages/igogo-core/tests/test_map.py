@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import igogo
-from igogo import _hosts
+from igogo import _plugins
 
 pytestmark = [pytest.mark.workers, pytest.mark.usefixtures("two_workers")]
 
@@ -404,7 +404,7 @@ def test_a_progress_plugin_gets_a_bar_that_counts_items(monkeypatch: pytest.Monk
             events.append(("new", (total, desc, igogo.current_job() is not None)))
             return Bar()
 
-    monkeypatch.setattr(_hosts, "_plugins", {"test-bars": Plugin()})
+    monkeypatch.setattr(_plugins, "_active", {"test-bars": Plugin()})
     m = igogo.map(slow_square, range(4), name="squares")
     igogo.sleep(0)  # one round: the map's job has started and made its bar
     m.submit(4)

@@ -33,9 +33,9 @@ SETUP = "import igogo, time, signal, sys, asyncio\n%load_ext igogo"
 # active plugins (which keep theirs for the next job).
 LEAKS = LeakCheck(
     checks="""
-    from igogo._hosts import _plugins
+    from igogo._plugins import _active
     from igogo._hub import SCHED
-    plugins = [id(p) for p in _plugins.values()]
+    plugins = [id(p) for p in _active.values()]
     hooks = [h for h in SCHED.hooks.hooks if id(h) not in plugins]
     if ended and (SCHED.host is not None or hooks):
         problems.append(

@@ -58,9 +58,9 @@ def live_objects(cls):
 # The same check as the conftest's (a test must leave no job, no host and no stray hook).
 LEAKS = LeakCheck(
     checks="""
-    from igogo._hosts import _plugins
+    from igogo._plugins import _active
     from igogo._hub import SCHED
-    plugins = [id(p) for p in _plugins.values()]
+    plugins = [id(p) for p in _active.values()]
     hooks = [h for h in SCHED.hooks.hooks if id(h) not in plugins]
     if ended and (SCHED.host is not None or hooks):
         problems.append(

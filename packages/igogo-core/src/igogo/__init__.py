@@ -49,12 +49,13 @@ from ._errors import (
     WorkerTraceback,
     WrongThreadError,
 )
-from ._hosts import AsyncioHost, BlockingHost, Host, deactivate_plugin, plugins
+from ._hosts import AsyncioHost, BlockingHost, Host
 from ._hub import yielder
 from ._job import STATES, Job, JobState, current_job
 from ._map import MapJob, map
 from ._offload import offload
 from ._options import JobOptions
+from ._plugins import deactivate_plugin, plugins
 from ._status import ITEM_STATES, ItemStatus, MapStatus
 from ._sync import Event, Queue
 

@@ -1,4 +1,4 @@
-"""Hosts drive the scheduler; plugins extend it.  Both are found lazily.
+"""Hosts drive the scheduler; they are found lazily, at the first job.
 
 The scheduler never owns the process.  When the first job starts, igogo asks
 the factories registered under the entry-point group ``igogo.hosts`` (the
@@ -8,27 +8,24 @@ Jupyter host is one) whether they apply here; the first that returns a
 waits (:class:`BlockingHost`).  When the last job ends the host is released,
 so the next job finds the host that fits at that moment.
 
-Plugins (entry-point group ``igogo.plugins``) are activated at the same moment,
-once per process: each names an object with ``activate()`` and
-``deactivate()``.  A plugin that fails to load or activate is reported on the
-``igogo`` logger and skipped.  Nothing here runs at import time.
+Plugins are activated at the same moment (:mod:`igogo._plugins`).  At
+interpreter exit the jobs still alive are stopped, so that their ``finally``
+blocks run.  Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextvars
-import functools
 import math
 import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import _foreign as foreign
-from ._errors import UnknownPluginError
 from ._hooks import logger
 from ._hub import SCHED, Scheduler
+from ._plugins import activate_plugins, load_entry_points
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,16 +33,7 @@ if TYPE_CHECKING:
 
     from ._job import Job
 
-__all__ = [
-    "AsyncioHost",
-    "BlockingHost",
-    "Host",
-    "deactivate_plugin",
-    "drive_from_loop",
-    "ensure_host",
-    "plugins",
-    "progress_bar",
-]
+__all__ = ["AsyncioHost", "BlockingHost", "Host", "drive_from_loop", "ensure_host"]
 
 
 class Host:
@@ -180,28 +168,13 @@ class AsyncioHost(Host):
 
 
 _host_factories: list[Callable[[], Host | None]] | None = None
-_plugins_loaded = False
-_plugins: dict[str, Any] = {}
-_plugin_errors: dict[str, str] = {}
-
-
-def _load(group: str) -> list[tuple[str, Any]]:
-    from importlib.metadata import entry_points  # slow to import; needed once
-
-    loaded = []
-    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
-        try:
-            loaded.append((ep.name, ep.load()))
-        except Exception as e:
-            _plugin_errors[ep.name] = f"failed to load: {e!r}"
-            logger.exception("igogo %s entry point %r failed to load", group, ep.name)
-    return loaded
+"""The ``igogo.hosts`` factories, loaded at the first job."""
 
 
 def _find_host() -> Host:
     global _host_factories
     if _host_factories is None:
-        _host_factories = [f for _, f in _load("igogo.hosts")]
+        _host_factories = [f for _, f in load_entry_points("igogo.hosts")]
     for factory in _host_factories:
         try:
             host = factory()
@@ -226,20 +199,8 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _activate_plugins() -> None:
-    for name, plugin in _load("igogo.plugins"):
-        try:
-            plugin.activate()
-        except Exception as e:
-            _plugin_errors[name] = f"failed to activate: {e!r}"
-            logger.exception("igogo plugin %r failed to activate and is disabled", name)
-        else:
-            _plugins[name] = plugin
-
-
 def ensure_host(sched: Scheduler = SCHED) -> Host:
     """The host driving ``sched``, attaching one (and the plugins) if there is none."""
-    global _plugins_loaded
     host = sched.host
     if isinstance(host, AsyncioHost) and host.loop.is_closed():
         # Its loop is gone (asyncio.run() returned while jobs were left): the jobs
@@ -247,9 +208,7 @@ def ensure_host(sched: Scheduler = SCHED) -> Host:
         host.detach()
         sched.host = host = None
     if host is None:
-        if not _plugins_loaded:  # once per process, even when no plugin is installed
-            _plugins_loaded = True
-            _activate_plugins()
+        activate_plugins()  # once per process, even when no plugin is installed
         host = _find_host()
         _attach(sched, host)
     return host
@@ -312,51 +271,3 @@ def drive_from_loop(loop: asyncio.AbstractEventLoop, sched: Scheduler = SCHED) -
     elif host is not None:
         host.detach()
     _attach(sched, AsyncioHost(loop))
-
-
-def plugins() -> dict[str, str]:
-    """The igogo plugins found and their status: ``active``, ``deactivated`` or an error.
-
-    Hooks and import callbacks that raised and were disabled are listed too, by
-    their class (or plugin) name, with what raised.
-    """
-    status = dict(_plugin_errors)
-    status.update((name, "active") for name in _plugins)
-    status.update(foreign.failures)
-    return status
-
-
-def deactivate_plugin(name: str) -> None:
-    """Deactivate an active plugin; it stays off for the rest of the process."""
-    if name not in _plugins:
-        known = ", ".join(sorted(_plugins)) or "none"
-        raise UnknownPluginError(f"no active igogo plugin named {name!r}; active plugins: {known}")
-    plugin = _plugins.pop(name)
-    _plugin_errors[name] = "deactivated"
-    plugin.deactivate()
-
-
-def progress_bar(total: int, desc: str) -> Any:
-    """A progress bar from the first active plugin that makes them (igogo-tqdm), or None.
-
-    A plugin offers bars with a ``progress_bar(total=..., desc=...)`` method
-    returning an object with ``update(n)``, ``refresh()`` and ``close()`` and a
-    writable ``total``.  Called inside a job, so the bar belongs to it.  A
-    plugin whose method raises is skipped from then on, and the error logged.
-    """
-    for name, plugin in list(_plugins.items()):
-        make = getattr(plugin, "progress_bar", None)
-        if make is None or name in _no_bars:
-            continue
-        ok, bar = foreign.call(
-            name,
-            "progress_bar",
-            functools.partial(make, total=total, desc=desc),
-            disable=functools.partial(_no_bars.add, name),
-        )
-        if ok:
-            return bar
-    return None
-
-
-_no_bars: set[str] = set()

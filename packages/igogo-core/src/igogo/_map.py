@@ -38,10 +38,10 @@ from ._errors import (
     WorkerError,
     error_text,
 )
-from ._hosts import progress_bar
 from ._hub import SCHED, yielder
 from ._job import Job
 from ._options import JobOptions, check_flag, check_number
+from ._plugins import progress_bar
 from ._status import ItemStatus, MapStatus, short_repr
 from ._workers import Outcome, Pool, decode, replay
 

@@ -43,11 +43,12 @@ from . import _distribution, _hub
 from ._api import add_hook, remove_hook
 from ._errors import error_text as error_line
 from ._hooks import Hook
-from ._hosts import AsyncioHost, BlockingHost, Host, progress_bar
+from ._hosts import AsyncioHost, BlockingHost, Host
 from ._hub import SCHED, Timer
 from ._imports import ImportWatch
 from ._job import Job
 from ._options import JobOptions, OptionSpec, register_option
+from ._plugins import progress_bar
 from ._record import JobRecord
 from ._usercode import add_library, add_passthrough
 
