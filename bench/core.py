@@ -28,7 +28,6 @@ Jobs run on the blocking host: regular code drives them by waiting, as a script 
 from __future__ import annotations
 
 import gc
-import json
 import math
 import os
 import random
@@ -202,8 +201,7 @@ def preemption(
 ) -> tuple[list[pyperf.Benchmark], dict[str, str], dict[str, str]]:
     """bench/preempt.py's measures (``parts``) in each interpreter: the benchmarks, named with
     the version (``ploop-1us-off-py3.13``); why a part was not run, by ``PART-pyVERSION``; and
-    which interpreters ran.  ``plain`` alternates fresh processes whose job is preemptive and
-    cooperative (the control); each gives one before and one after."""
+    which interpreters ran."""
     pythons = {version_of(sys.executable): (sys.executable, "the bench environment")}
     failed: dict[str, str] = {}
     for env in OTHER_PYTHONS:
@@ -220,15 +218,7 @@ def preemption(
         samples: dict[str, list[float]] = {}
         for part in (p for p in PREEMPT_PARTS if p in parts):
             try:
-                if part == "ploop":
-                    samples |= run_json(python, "preempt.py", "--measure", "loop", *q)["samples"]
-                    continue
-                for i in range(1 if quick else 6):
-                    for preempt in (True, False) if i % 2 == 0 else (False, True):
-                        params = ["--params", json.dumps({"preempt": preempt})]
-                        got = run_json(python, "preempt.py", "--measure", "plain", *params, *q)
-                        for name, values in got["samples"].items():
-                            samples.setdefault(name, []).extend(values)
+                samples |= run_json(python, "preempt.py", "--measure", part, *q)["samples"]
             except Exception as exc:
                 if quick:
                     raise

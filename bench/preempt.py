@@ -8,15 +8,16 @@ interpreter, its own (3.11) and those of the ``core.py3.12`` / ``core.py3.13`` e
 Preemption has one mechanism for 3.11 (a trace armed when a slice ends) and another for 3.12
 and later (``sys.monitoring`` local events on the user's code objects): see igogo/_preempt.py.
 
-* ``loop``: a loop alone in a job, preemptible (``@igogo.job(preempt=True)``) and with
+* ``ploop``: a loop alone in a job, preemptible (``@igogo.job(preempt=True)``) and with
   preemption off (``preempt=False``), bodies of about 1 µs and 10 µs (calibrated here),
   alternating round by round: the ratio is taken inside this one run.  The two jobs run two
   copies of one function, each with its own code object, so that arming one for preemption
   leaves the other as it was.
-* ``plain``: a plain function's loop in regular code (not in a job), timed before any
-  preemptive job ran, then again after a preemptive job ran that same function and ended (on
-  3.12+ its code object keeps igogo's local events).  ``--params '{"preempt": false}'`` runs
-  that job cooperatively: the control, where only the order of the two timings differs.
+* ``plain``: a plain function's loop in regular code (not in a job), in three processes
+  forked from this one once warm: in one, a preemptive job ran that same function and ended
+  (on 3.12+ its code object keeps igogo's local events); in the others no preemptive job
+  ever ran (their job was cooperative).  They time the loop in turns, round by round, so the
+  ratio is taken in the same moments; the two never-preempted ones give the control.
 
 This file is user code (outside the standard library and site-packages), as a user's script is.
 """
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import os
+import struct
 import sys
 import time
+import traceback
 import types
 from collections.abc import Callable
 from typing import Any
@@ -94,24 +97,66 @@ def loop(quick: bool, params: dict[str, Any]) -> Samples:
     return out
 
 
+class Forked:
+    """A child process, forked now, that runs ``body`` in a job (preemptible or not) until it
+    ends, then times ``body(n, k)`` in regular code each time it is asked."""
+
+    def __init__(self, preempt: bool, n: int, k: int, job_n: int) -> None:
+        ask_r, self._ask = os.pipe()
+        self._answer, answer_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid:
+            os.close(ask_r)
+            os.close(answer_w)
+            return
+        os.close(self._ask)
+        os.close(self._answer)
+        try:
+            run_job(body, preempt, job_n, k)
+            while os.read(ask_r, 1) == b"t":
+                os.write(answer_w, struct.pack("d", body(n, k)))
+            os._exit(0)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(1)
+
+    def time(self) -> float:
+        os.write(self._ask, b"t")
+        answer = os.read(self._answer, 8)
+        if len(answer) != 8:
+            raise RuntimeError("a timing process failed (its job was not what it should be?)")
+        return float(struct.unpack("d", answer)[0])
+
+    def close(self) -> None:
+        os.write(self._ask, b"q")
+        os.close(self._ask)
+        os.close(self._answer)
+        os.waitpid(self.pid, 0)
+
+
 def plain(quick: bool, params: dict[str, Any]) -> Samples:
-    seconds, rounds, job_s = (0.01, 2, 0.05) if quick else (0.05, 15, 0.3)
-    preempt = bool(params.get("preempt", True))
+    """Three processes forked from this one once it is warm (the same code, the same memory):
+    one's job was preemptive, the others' cooperative; they time the same loop in turns."""
+    seconds, rounds, job_s = (0.01, 3, 0.05) if quick else (0.02, 100, 0.3)
     k = body_steps(1e-6)
     n = max(int(seconds / 1e-6), 1)
-    body(n, k)  # warm-up: not measured
+    body(n, k)  # warm: the children inherit it
+    kinds = {"preempted": True, "never": False, "control": False}
+    children = {kind: Forked(preempt, n, k, int(job_s / 1e-6)) for kind, preempt in kinds.items()}
+    out: Samples = {f"plain-{kind}": [] for kind in kinds}
+    try:
+        order = list(kinds)
+        for r in range(rounds):  # each round in another order
+            for kind in order[r % 3 :] + order[: r % 3]:
+                out[f"plain-{kind}"].append(children[kind].time())
+    finally:
+        for child in children.values():
+            child.close()
+    return out
 
-    def timed() -> float:
-        return statistics.median(body(n, k) for _ in range(rounds))
 
-    before = timed()
-    run_job(body, preempt, int(job_s / 1e-6), k)  # many slices long: they end in `body`
-    after = timed()
-    kind = "" if preempt else "-coop"
-    return {f"plain{kind}-before": [before], f"plain{kind}-after": [after]}
-
-
-MEASURES: dict[str, Callable[[bool, dict[str, Any]], Samples]] = {"loop": loop, "plain": plain}
+MEASURES: dict[str, Callable[[bool, dict[str, Any]], Samples]] = {"ploop": loop, "plain": plain}
 
 
 def main() -> None:
