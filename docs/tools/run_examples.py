@@ -10,7 +10,9 @@ into the job's own cell when the job ends, which a headless client (nbclient her
 otherwise drop.  The notebook's folder is the kernel's working directory.  A cell that raises,
 or a job whose cell shows a traceback or a warning, fails the run and nothing is written for
 that notebook.  Cell sources are never changed; outputs and execution counts are replaced, and
-no timing metadata is recorded, so that a re-run changes only what the notebooks print.
+no timing metadata is recorded, so that a re-run changes only what the notebooks print.  The
+empty displays a job leaves in its cell for output it never produced (igogo's headless
+placeholders: a display slot never used, no figure drawn) are dropped.
 
 The documentation build (``docs/hooks/igogo_docs.py``) uses :func:`execute` for the site.
 """
@@ -58,6 +60,16 @@ def problems(nb: Any) -> list[str]:
     return found
 
 
+def is_empty_placeholder(output: Any) -> bool:
+    """An empty display igogo placed for a job's output in a headless run, still empty."""
+    return (
+        output["output_type"] == "display_data"
+        and set(output.get("data", {})) == {"text/plain"}
+        and not output["data"]["text/plain"]
+        and not output.get("metadata")
+    )
+
+
 def execute(path: Path, output: Path | None = None) -> float:
     """Run the notebook at ``path``, write it to ``output`` (default: in place); the seconds.
 
@@ -84,6 +96,9 @@ def execute(path: Path, output: Path | None = None) -> float:
             del os.environ["IGOGO_HEADLESS"]
         else:
             os.environ["IGOGO_HEADLESS"] = saved
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not is_empty_placeholder(o)]
     found = problems(nb)
     if found:
         raise RuntimeError(f"{path.name}:\n  " + "\n  ".join(found))

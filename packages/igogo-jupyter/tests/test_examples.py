@@ -5,6 +5,10 @@ environment has ``IGOGO_HEADLESS=1``: the kernel host then writes each job's pri
 into a placeholder in the job's own cell when the job ends, so nbclient records it there.
 The tests check that nothing failed anywhere, and that the jobs' output landed in the cells
 that started them and nowhere else.
+
+The notebooks are also stored executed, with their outputs, for readers on GitHub and the
+documentation site: ``hatch run docs:examples`` runs them the same way and writes them back
+(``docs/tools/run_examples.py``).  The stored outputs are checked like a fresh run's.
 """
 
 from __future__ import annotations
@@ -151,6 +155,27 @@ def find_cell(nb: Any, marker: str) -> Any:
     return matches[0]
 
 
+def check_outputs(nb: Any, name: str) -> None:
+    """No cell failed, no job's output shows a traceback or a warning, and every expected
+    string is in the output of its cell and of no other."""
+    cells = code_cells(nb)
+    for cell in cells:
+        for output in cell.outputs:
+            assert output["output_type"] != "error", output_text(output)
+        text = cell_text(cell)
+        # A failed job writes its traceback into its placeholder (not an "error" output).
+        assert "Traceback" not in text, f"in cell {cell.source[:60]!r}:\n{text}"
+        assert "Warning" not in text, f"in cell {cell.source[:60]!r}:\n{text}"
+
+    for marker, strings in EXPECTED.get(name, []):
+        cell = find_cell(nb, marker)
+        text = cell_text(cell)
+        for s in strings:
+            assert s in text, f"{s!r} missing from the cell with {marker!r}; it shows:\n{text}"
+            elsewhere = [c.source[:60] for c in cells if c is not cell and s in cell_text(c)]
+            assert not elsewhere, f"{s!r} (from the cell with {marker!r}) also in {elsewhere}"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _examples_exist() -> None:
     assert NOTEBOOKS, f"no notebooks in {EXAMPLES}"
@@ -161,14 +186,18 @@ def test_every_expectation_names_a_notebook() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_is_stored_clean(path: Path) -> None:
-    """Stored without outputs or execution counts, for the python3 kernel."""
+def test_notebook_is_stored_executed(path: Path) -> None:
+    """Stored as one run top to bottom left it (hatch run docs:examples), for the python3
+    kernel: every code cell executed, in order, and outputs as a fresh run must show."""
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    for cell in code_cells(nb):
-        assert cell.outputs == [], f"stored outputs in {cell.source[:60]!r}"
-        assert cell.execution_count is None, f"stored execution count in {cell.source[:60]!r}"
+    counts = [cell.execution_count for cell in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"execution counts {counts}: store the notebook as one run top to bottom left it "
+        "(hatch run docs:examples)"
+    )
+    check_outputs(nb, path.stem)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -187,20 +216,4 @@ def test_notebook_runs_headless(path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     client.execute()
     elapsed = time.monotonic() - start
     assert elapsed < MAX_SECONDS, f"{path.name} took {elapsed:.1f} s"
-
-    cells = code_cells(nb)
-    for cell in cells:
-        for output in cell.outputs:
-            assert output["output_type"] != "error", output_text(output)
-        text = cell_text(cell)
-        # A failed job writes its traceback into its placeholder (not an "error" output).
-        assert "Traceback" not in text, f"in cell {cell.source[:60]!r}:\n{text}"
-        assert "Warning" not in text, f"in cell {cell.source[:60]!r}:\n{text}"
-
-    for marker, strings in EXPECTED.get(path.stem, []):
-        cell = find_cell(nb, marker)
-        text = cell_text(cell)
-        for s in strings:
-            assert s in text, f"{s!r} missing from the cell with {marker!r}; it shows:\n{text}"
-            elsewhere = [c.source[:60] for c in cells if c is not cell and s in cell_text(c)]
-            assert not elsewhere, f"{s!r} (from the cell with {marker!r}) also in {elsewhere}"
+    check_outputs(nb, path.stem)  # the outputs of this run: nbclient replaced the stored ones
