@@ -43,12 +43,14 @@ CELLS = [
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run_notebook(headless: bool) -> Any:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+def run_notebook(headless: bool, cells: list[str] = CELLS, **env_vars: str) -> Any:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     env = dict(os.environ)
     env.pop("IGOGO_HEADLESS", None)
+    env.pop("IGOGO_HEADLESS_FAIL", None)
     if headless:
         env["IGOGO_HEADLESS"] = "1"
+    env.update(env_vars)
     client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=False)
     client.execute(env=env)
     return nb
@@ -68,15 +70,78 @@ def cell_text(cell: Any) -> str:
 
 
 def test_headless_puts_every_jobs_output_in_its_own_cell() -> None:
-    nb = run_notebook(headless=True)
+    nb = run_notebook(headless=True, IGOGO_HEADLESS_FAIL="0")
     texts = [cell_text(c) for c in nb.cells]
     assert texts[0] == "hello 0\nhello 1\nhello 2\nto stderr\n"
     assert texts[1].startswith("about to fail\n")
     assert "ValueError" in texts[1] and "headless boom" in texts[1]
     assert "bad()" in texts[1] or "raise ValueError" in texts[1]  # the user's frames
+    raw = "".join(o.get("data", {}).get("text/plain", "") for o in nb.cells[1].outputs)
+    assert "\x1b[" not in raw  # readable where it is kept: no colour codes
     assert texts[3] == "from the magic\n"
     assert texts[4] == "before wait\nall done\n"
     assert not any(o.output_type == "error" for c in nb.cells for o in c.outputs)
+
+
+def test_a_failed_job_fails_the_run_at_the_cell_that_waits() -> None:
+    """As a failing cell would: nbclient raises, so papermill and nbconvert exit non-zero."""
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError) as caught:
+        run_notebook(headless=True)
+    message = ANSI.sub("", str(caught.value))
+    assert "JobsFailedError" in message
+    assert "1 igogo job failed: 'bad' (cell [2]): ValueError: headless boom" in message
+    assert "igogo.wait_all()" in message  # the cell that waited for the jobs
+
+
+def test_a_failed_job_fails_a_papermill_run_with_a_non_zero_exit(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source, target = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, source)
+    env = dict(os.environ, IGOGO_HEADLESS="1")
+    env.pop("IGOGO_HEADLESS_FAIL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "papermill", str(source), str(target), "--kernel", "python3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert run.returncode != 0, run.stderr[-2000:]
+    assert "JobsFailedError" in run.stderr
+    executed = nbformat.read(target, as_version=4)
+    assert "headless boom" in cell_text(executed.cells[2])  # papermill adds a first cell
+
+
+def test_rich_jobs_are_recorded_rendered() -> None:
+    cells = [
+        "import igogo\n%load_ext igogo",
+        "%%igogo --kind markdown\nprint('# Title')\nprint('*done*')",
+        "%%igogo --kind html\nprint('<b>bold</b>')",
+        "igogo.wait_all()",
+    ]
+    nb = run_notebook(headless=True, cells=cells)
+    (md,) = [o for o in nb.cells[1].outputs if o.get("data", {}).get("text/markdown")]
+    assert md.data["text/markdown"] == "# Title\n*done*\n"
+    (page,) = [o for o in nb.cells[2].outputs if o.get("data", {}).get("text/html")]
+    assert page.data["text/html"] == "<b>bold</b>\n"
+
+
+def test_without_headless_an_unattended_run_is_warned_once_in_the_notebook() -> None:
+    cells = [
+        "import igogo\n@igogo.job\ndef quiet():\n    igogo.sleep(0.01)\nquiet();",
+        "quiet();",
+        "igogo.wait_all()",
+    ]
+    nb = run_notebook(headless=False, cells=cells)
+    texts = [cell_text(c) for c in nb.cells]
+    assert "IGOGO_HEADLESS=1" in texts[0] and "RuntimeWarning" in texts[0]
+    assert "IGOGO_HEADLESS" not in texts[1] + texts[2]
 
 
 def test_without_headless_the_notebook_still_completes() -> None:

@@ -24,6 +24,7 @@ register()  # the job options this host understands (kind, displays, warn_rewrit
 register_library(__name__)  # never split by preemption, even installed from a checkout
 
 if TYPE_CHECKING:
+    from ._headless import JobsFailedError
     from ._host import JupyterHost
     from ._magic import IgogoMagics, parse_options
     from ._notebooks import NotebookRun, NotebookRunError, map_notebook
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "IgogoMagics",
+    "JobsFailedError",
     "JupyterHost",
     "KernelBridge",
     "NotebookRun",
@@ -62,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from ._host import JupyterHost
 
         return JupyterHost
+    if name == "JobsFailedError":
+        from ._headless import JobsFailedError
+
+        return JobsFailedError
     if name in ("IgogoMagics", "parse_options"):
         from . import _magic
 

@@ -1,26 +1,71 @@
-"""Headless runs: every job's output ends up in its own cell for nbclient and papermill.
+"""Headless runs: every job's output ends up in its own cell, and a failed job fails the run.
 
-Such clients record only the messages of the cell they are executing, so
-anything a job sends to its own cell after that cell finished is dropped.  With
-``IGOGO_HEADLESS=1`` in the kernel's environment a job streams nothing live.
-Instead, while its cell still runs, it places empty displays in that cell: one
-for its text and one per display slot.  When the job ends, the text it printed
-(and its traceback, if it failed) and the last content of each slot are sent as
-updates of those displays, from the cell running at that moment (typically
-``igogo.wait_all()``); the client then applies them to the job's own cell.  A
-job that ends while no cell runs is written out when the next cell starts.
+nbclient, papermill and ``jupyter nbconvert --execute`` record only the
+messages of the cell they are executing, so anything a job sends to its own
+cell after that cell finished is dropped.  With ``IGOGO_HEADLESS=1`` in the
+kernel's environment a job streams nothing live.  Instead, while its cell
+still runs, it places empty displays in that cell: one for its text and one per
+display slot.  When the job ends, the text it printed (rendered as Markdown or
+HTML for ``kind='markdown'``/``'html'`` jobs; its traceback, without colour
+codes, if it failed) and the last content of each slot are sent as updates of
+those displays, from the cell running at that moment (typically
+``igogo.wait_all()``); the runner applies them to the job's own cell, whatever
+cell it is executing.  A job that ends while no cell runs is written out when
+the next cell starts.
+
+**A failed job fails the run.**  A runner learns that a cell failed from the
+reply to its request, and a job's cell has long replied.  So the next cell to
+finish after a job failed (typically the one waiting for the jobs) fails with
+:class:`JobsFailedError`, naming the failed jobs: papermill and ``nbconvert
+--execute`` stop and exit non-zero, as for a failing cell.  The error is set on
+the cell's execution result in IPython's ``post_run_cell`` event, which
+ipykernel reads to answer the request.  ``IGOGO_HEADLESS_FAIL=0`` only records
+the tracebacks, and the run goes on.
+
+**Without IGOGO_HEADLESS.**  Such runners send ``allow_stdin=False``;
+interactive clients send True.  A job started by a request that allows no
+input, in a kernel without ``IGOGO_HEADLESS``, gets a warning once in its cell:
+its later output would be lost, and how to keep it.
 """
 
 from __future__ import annotations
 
+import html
+import os
+import re
 from typing import TYPE_CHECKING, Any
 
+import igogo
+
 if TYPE_CHECKING:
+    from igogo import Job
+
     from ._host import JobOutput, JupyterHost
 
-__all__ = ["Headless"]
+__all__ = ["Headless", "JobsFailedError", "warn_if_unattended"]
 
 Update = tuple[str, dict[str, Any], dict[str, Any]]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class JobsFailedError(igogo.IgogoError):
+    """Raised in a headless run's cell after jobs failed: the run fails as a failing cell's would.
+
+    ``failures`` lists ``(job name, cell number, error line)`` for each failed job.
+    """
+
+    def __init__(self, failures: list[tuple[str, object, str]]) -> None:
+        self.failures = failures
+        listed = "; ".join(
+            f"{name!r} (cell [{origin}]): {error}" if origin is not None else f"{name!r}: {error}"
+            for name, origin, error in failures
+        )
+        n = len(failures)
+        super().__init__(
+            f"{n} igogo job{'s' if n != 1 else ''} failed: {listed}. Each traceback is in the "
+            "job's own cell; IGOGO_HEADLESS_FAIL=0 records them without failing the run"
+        )
 
 
 class Headless:
@@ -29,6 +74,8 @@ class Headless:
     def __init__(self, host: JupyterHost) -> None:
         self.host = host
         self.pending: list[Update] = []
+        self.failed: list[tuple[str, object, str]] = []
+        self.fail_run = os.environ.get("IGOGO_HEADLESS_FAIL", "") != "0"
 
     def adopt(self, out: JobOutput) -> None:
         """Place the job's empty displays in the cell that starts it."""
@@ -52,9 +99,19 @@ class Headless:
         data, metadata = self.host.bridge.shell.display_formatter.format(obj)
         out.slot_content[slot] = (data, metadata)
 
-    def write_out(self, out: JobOutput) -> None:
+    def failure(self, job: Job[Any], out: JobOutput, traceback_text: str) -> None:
+        """Write a failed job out with its traceback, and fail the next cell to finish."""
+        out.tail.add(_ANSI.sub("", traceback_text))
+        self.write_out(job, out)
+        if self.fail_run:
+            error = igogo.lowlevel.error_line(igogo.lowlevel.failure(job))
+            if not self.failed:
+                self.host.bridge.shell.events.register("post_run_cell", self._fail_cell)
+            self.failed.append((job.name, job.origin, error))
+
+    def write_out(self, job: Job[Any], out: JobOutput) -> None:
         """Send the job's text and slots now, or at the next cell if none runs now."""
-        updates: list[Update] = [(out.headless_id, {"text/plain": out.tail.text()}, {})]
+        updates: list[Update] = [(out.headless_id, _text_bundle(job, out), {})]
         updates += [
             (out.slot_ids[i], data, md) for i, (data, md) in sorted(out.slot_content.items())
         ]
@@ -74,9 +131,59 @@ class Headless:
         updates, self.pending = self.pending, []
         self._send(updates)
 
+    def _fail_cell(self, result: Any) -> None:
+        """``post_run_cell``: make the cell that just ran fail with the jobs' failures."""
+        shell = self.host.bridge.shell
+        shell.events.unregister("post_run_cell", self._fail_cell)
+        failures, self.failed = self.failed, []
+        if result is None or not failures:
+            return
+        if result.error_before_exec is not None or result.error_in_exec is not None:
+            return  # the cell failed by itself: the run stops there anyway
+        error = JobsFailedError(failures)
+        shell.showtraceback((JobsFailedError, error, None))
+        result.error_in_exec = error  # ipykernel answers the request from this
+
     @staticmethod
     def _send(updates: list[Update]) -> None:
         from IPython.display import update_display
 
         for did, data, metadata in updates:
             update_display(data, raw=True, metadata=metadata, display_id=did)
+
+
+def _text_bundle(job: Job[Any], out: JobOutput) -> dict[str, Any]:
+    """The job's text as its cell should keep it: plain, or rendered for rich kinds."""
+    kind = job.options.kind
+    rich = out.rich_tail
+    if kind == "text" or rich is None:
+        return {"text/plain": out.tail.text()}
+    source, rest = rich.text(), out.tail.text()  # stdout alone; stderr and the traceback
+    plain = source + rest
+    if kind == "markdown":
+        extra = f"\n\n```\n{rest}```\n" if rest else ""
+        return {"text/markdown": source + extra, "text/plain": plain}
+    extra = f"<pre>{html.escape(rest)}</pre>" if rest else ""
+    return {"text/html": source + extra, "text/plain": plain}
+
+
+_warned = False
+
+
+def warn_if_unattended(host: JupyterHost) -> None:
+    """Warn once, in the running cell, if a runner that drops late output runs this kernel."""
+    global _warned
+    if _warned or host.headless is not None or host.bridge.allows_input():
+        return
+    _warned = True
+    import warnings
+
+    warnings.warn(
+        "igogo: this notebook runs unattended (its client allows no input, as nbclient, "
+        "papermill and nbconvert --execute do), and such runners keep only the output of "
+        "the cell they are running: what a job prints after its cell finished is lost. "
+        "Start the kernel with IGOGO_HEADLESS=1 (for example IGOGO_HEADLESS=1 papermill ...) "
+        "and end the notebook with igogo.wait_all() to keep every job's output in its cell",
+        RuntimeWarning,
+        stacklevel=2,
+    )

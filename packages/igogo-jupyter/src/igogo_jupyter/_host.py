@@ -27,7 +27,7 @@ import igogo
 from igogo.lowlevel import JOB_ENTRY_CODES, failure
 
 from . import _widgets
-from ._headless import Headless
+from ._headless import Headless, warn_if_unattended
 from ._html import register_formatters
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
@@ -53,10 +53,12 @@ class JobOutput:
         self.tail = Tail(None if headless else TAIL_LINES)
         # A markdown or html job's display renders its stdout only (stderr stays a
         # stream); headless runs write the tail out as text instead.
-        rich = job.options.kind != "text" and not headless
-        self.render = RichRender(host, job, Tail(TAIL_LINES)) if rich else None
+        rich = job.options.kind != "text"
+        self.render = RichRender(host, job, Tail(TAIL_LINES)) if rich and not headless else None
+        # Headless, a rich job's stdout is kept apart, to be written out rendered at its end.
+        self.rich_tail = Tail(None) if rich and headless else None
         out, err = (None, None) if headless else (sys.stdout, sys.stderr)
-        self.stdout = JobStream(out, self.tail, self.render)
+        self.stdout = JobStream(out, self.rich_tail or self.tail, self.render)
         self.stderr = JobStream(err, self.tail)
         self.streams: tuple[Any, Any] = (self.stdout, self.stderr)
         """``sys.stdout`` and ``sys.stderr`` while the job runs (it may redirect them)."""
@@ -120,6 +122,8 @@ class JupyterHost(igogo.AsyncioHost):
         if self.headless is not None:
             self.headless.adopt(out)
             return
+        if parent is None:
+            warn_if_unattended(self)
         if parent is None:  # a job started by a job is in the job table, not in a row of its own
             _widgets.show_row(job, str(header.get("header", {}).get("msg_id", "")))
         if out.render is not None:
@@ -153,7 +157,7 @@ class JupyterHost(igogo.AsyncioHost):
             return
         if self.headless is not None:
             if job.state != "failed":  # a failed job is written out with its traceback
-                self.headless.write_out(out)
+                self.headless.write_out(job, out)
         elif out.render is not None:
             out.render.flush()
 
@@ -180,8 +184,7 @@ class JupyterHost(igogo.AsyncioHost):
         assert exc is not None
         out = job_output(job)
         if self.headless is not None and out is not None:
-            out.tail.add(self.bridge.format_traceback(exc, _INTERNAL_FRAMES))
-            self.headless.write_out(out)
+            self.headless.failure(job, out, self.bridge.format_traceback(exc, _INTERNAL_FRAMES))
         else:
             self.for_job(job, self.bridge.show_traceback, exc, _INTERNAL_FRAMES)
 

@@ -91,6 +91,14 @@ class KernelBridge:
         header: Header = self.shell.parent_header
         return header
 
+    def allows_input(self) -> bool:
+        """Whether the client of the running request takes ``input()`` (interactive ones do).
+
+        nbclient, papermill and ``nbconvert --execute`` send ``allow_stdin=False``;
+        JupyterLab, Notebook, VS Code and jupyter console send True.
+        """
+        return bool(getattr(self.kernel, "_allow_stdin", True))
+
     # -- ipykernel 6: global display parents ---------------------------------------------
 
     def enter(self, header: Header) -> tuple[Header, Header] | None:
