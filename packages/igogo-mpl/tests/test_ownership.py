@@ -181,3 +181,26 @@ def _figures(job: igogo.Job[Any]) -> list[Any]:
     import igogo_mpl
 
     return igogo_mpl.figures(job)
+
+
+def test_after_run_main_the_script_has_mains_figures_as_after_calling_main(mpl: Any) -> None:
+    """``igogo.run(main)`` leaves pyplot as ``main()`` would: its figures open, its last current."""
+    import matplotlib.pyplot as plt
+
+    @igogo.job
+    def helper() -> None:
+        plt.plot([3, 2, 1])
+        plt.title("helper")
+
+    def main() -> None:
+        plt.plot([1, 2, 3])
+        plt.title("main")
+        helper().result()
+
+    igogo.run(main)
+    titles = {n: plt.figure(n).axes[0].get_title() for n in plt.get_fignums()}
+    assert sorted(titles.values()) == ["helper", "main"]  # both open, ready for savefig
+    assert plt.gca().get_title() == "main"  # main's current figure is the script's
+    plt.plot([5, 5])  # the script's next plot goes where main's would have
+    assert ys(plt.gcf())[-1] == 5
+    plt.close("all")

@@ -9,7 +9,7 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from ._errors import MisuseError, NotInJobError
+from ._errors import MisuseError, NotInJobError, without_igogo_frames
 from ._hosts import Host, ensure_host
 from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
@@ -326,6 +326,7 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     else:
         check_job_function(fn, "igogo.run()", "runs a function")
         main = _start(fn, args, kwargs, JobOptions())
+    main._retrieving += 1  # its failure is raised here, shown once by Python
     guard = SCHED.interrupts
     before, guard.stop_all = guard.stop_all, True  # one Ctrl-C stops everything
     try:
@@ -336,6 +337,11 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         raise
     finally:
         guard.stop_all = before
+    failure = main._exception if main._outcome == "failed" else None
+    if failure is not None:  # raised as Python shows an uncaught one: the user's frames only
+        main._retrieved = True
+        failure.__traceback__ = without_igogo_frames(failure.__traceback__)
+        raise failure
     return main.result()
 
 

@@ -9,6 +9,9 @@ says what was wrong and what is allowed.
 
 from __future__ import annotations
 
+import os
+from types import TracebackType
+
 __all__ = [
     "BrokenExecutorError",
     "DeadlockError",
@@ -25,6 +28,7 @@ __all__ = [
     "WorkerTraceback",
     "WrongThreadError",
     "error_text",
+    "without_igogo_frames",
 ]
 
 
@@ -142,3 +146,37 @@ def error_text(exc: BaseException | None, limit: int = 200) -> str:
         lines = [f"<unprintable {name} object>"]
     text = name + (f": {lines[0]}" if lines else "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def without_igogo_frames(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` with igogo's own frames left out, as a user reads a job's traceback.
+
+    A job's exception passes through igogo's machinery (the job's entry, the
+    ``raise`` in ``result()`` that hands it to a waiter); those frames say
+    nothing about the user's code.  Entries are rebuilt, frames are untouched.
+    If every frame is igogo's (igogo itself failed), ``tb`` is kept whole.
+    """
+    kept = []
+    entry = tb
+    while entry is not None:
+        if not entry.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            kept.append(entry)
+        entry = entry.tb_next
+    if not kept:
+        return tb
+    if len(kept) == _length(tb):
+        return tb
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
+
+
+def _length(tb: TracebackType | None) -> int:
+    n = 0
+    while tb is not None:
+        n, tb = n + 1, tb.tb_next
+    return n

@@ -24,7 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._hooks import logger
-from ._hub import SCHED, Scheduler
+from ._hub import SCHED, Scheduler, now
 from ._plugins import activate_plugins, load_entry_points
 
 if TYPE_CHECKING:
@@ -93,13 +93,16 @@ class Host:
             clear_output(wait=wait)
 
     def report_failure(self, job: Job[Any]) -> None:
-        """Show a failed job's exception; by default as a traceback on stderr."""
-        import traceback
+        """Show a failed job's exception; by default as a traceback on stderr, once.
 
-        exc = job._exception
-        assert exc is not None
-        print(f"igogo: {job!r} failed:", file=sys.stderr)
-        traceback.print_exception(exc, file=sys.stderr)
+        It is shown at the next tick, or at exit, unless code took it first
+        (``job.result()`` or ``job.exception()``: a job or :func:`igogo.run`
+        waiting for it): that code raises or handles it, so a script shows
+        each failure once, with no igogo frames.
+        """
+        if not _unreported:
+            SCHED.call_at(now(), _report_unretrieved)
+        _unreported.append(job)
 
 
 class BlockingHost(Host):
@@ -228,6 +231,19 @@ def _attach(sched: Scheduler, host: Host) -> None:
 
 
 _exit_registered = False
+_unreported: list[Job[Any]] = []
+"""Failed jobs to report at the next tick unless their exception is taken first."""
+
+
+def _report_unretrieved() -> None:
+    import traceback
+
+    jobs, _unreported[:] = list(_unreported), []
+    for job in jobs:
+        exc = job._exception
+        if exc is not None and not job._retrieved and not job._retrieving:
+            print(f"igogo job {job.name!r} failed:", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
 
 
 def _at_exit(sched: Scheduler) -> None:
@@ -236,6 +252,7 @@ def _at_exit(sched: Scheduler) -> None:
     Jobs that never ran are named in a warning first (as asyncio warns about
     pending tasks): a script that ends without waiting for them has lost them.
     """
+    _report_unretrieved()  # failures nobody took and no tick came to report
     live = sorted(sched.live.values(), key=lambda j: j.id)
     if not live or not sched.on_owner_thread() or sched._in_tick:
         return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeV
 
 from greenlet import GreenletExit, getcurrent
 
-from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError
+from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError, without_igogo_frames
 from ._hooks import logger
 from ._hub import SCHED, now
 
@@ -108,6 +108,11 @@ class Job(Generic[T]):
         self._loop: Any = None  # the event loop this job runs itself, if any (asyncio.run)
         self._preempt = False
         """Set when the job starts if its loops may be switched out (see :mod:`igogo._preempt`)."""
+        self._retrieved = False
+        """Its exception was handed to code (``result()``, ``exception()``): a script's
+        host then leaves it to that code to show (``Host.report_failure``)."""
+        self._retrieving = 0
+        """Callers waiting in ``result()`` or ``exception()``: they will take its exception."""
         self.record: JobRecord | None = None
         """Set when the job ends: what tables and rows keep of it (see :class:`JobRecord`)."""
 
@@ -127,6 +132,7 @@ class Job(Generic[T]):
             self._set_outcome(Stop() if self._stop_reason is not None else e)
             raise
         except BaseException as e:  # kept on the job and reported, never lost
+            e.__traceback__ = without_igogo_frames(e.__traceback__)
             self._set_outcome(e)
         else:
             if self._stop_reason is not None:
@@ -244,16 +250,19 @@ class Job(Generic[T]):
         was stopped (:class:`~igogo.JobTimeoutError` if it timed out), and
         ``TimeoutError`` if it is still running after ``timeout``.
         """
-        if not self.wait(timeout):
-            raise TimeoutError(f"{self!r} is still {self.state} after {timeout} s")
-        exc = self.exception()
+        exc = self.exception(timeout)  # waits; raises TimeoutError, StoppedError
         if exc is not None:
-            raise exc
+            raise exc.with_traceback(without_igogo_frames(exc.__traceback__))
         return self._result  # type: ignore[no-any-return]
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """The exception the job failed with, or None if it returned normally."""
-        if not self.wait(timeout):
+        self._retrieving += 1
+        try:
+            done = self.wait(timeout)
+        finally:
+            self._retrieving -= 1
+        if not done:
             raise TimeoutError(f"{self!r} is still {self.state} after {timeout} s")
         if self._outcome == "timed out":
             raise JobTimeoutError(
@@ -261,6 +270,7 @@ class Job(Generic[T]):
             )
         if self._outcome == "stopped":
             raise StoppedError(f"{self!r} was stopped, so it has no result")
+        self._retrieved = True
         return self._exception
 
     def add_done_callback(self, fn: Callable[[Job[T]], object]) -> None:
