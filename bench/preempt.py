@@ -9,10 +9,10 @@ Preemption has one mechanism for 3.11 (a trace armed when a slice ends) and anot
 and later (``sys.monitoring`` local events on the user's code objects): see igogo/_preempt.py.
 
 * ``ploop``: a loop alone in a job, preemptible (``@igogo.job(preempt=True)``) and with
-  preemption off (``preempt=False``), bodies of about 1 µs and 10 µs (calibrated here),
-  alternating round by round: the ratio is taken inside this one run.  The two jobs run two
-  copies of one function, each with its own code object, so that arming one for preemption
-  leaves the other as it was.
+  preemption off (``preempt=False``, twice: the second is the control), bodies of about 1 µs
+  and 10 µs (calibrated here), in turns round by round: the ratio is taken inside this one
+  run.  The jobs run copies of one function, each with its own code object, so that arming
+  one for preemption leaves the others as they were.
 * ``plain``: a plain function's loop in regular code (not in a job), in three processes
   forked from this one once warm: in one, a preemptive job ran that same function and ended
   (on 3.12+ its code object keeps igogo's local events); in the others no preemptive job
@@ -85,14 +85,16 @@ def run_job(fn: Callable[..., float], preempt: bool, *args: int) -> float:
 
 
 def loop(quick: bool, params: dict[str, Any]) -> Samples:
-    seconds, rounds = (0.02, 2) if quick else (0.1, 40)  # many short rounds: the load varies
+    seconds, rounds = (0.02, 3) if quick else (0.05, 60)  # many short rounds: the load varies
     out: Samples = {}
+    kinds = {"preempt": True, "off": False, "control": False}  # control: off, another copy
+    order = list(kinds)
     for label, target in (("1us", 1e-6), ("10us", 10e-6)):
         k, n = body_steps(target), max(int(seconds / target), 1)
-        fns = {"preempt": copy(body), "off": copy(body)}
-        for r in range(rounds):  # alternate which goes first
-            for kind in sorted(fns, reverse=bool(r % 2)):
-                value = run_job(fns[kind], kind == "preempt", n, k)
+        fns = {kind: copy(body) for kind in kinds}
+        for r in range(rounds):  # each round in another order
+            for kind in order[r % 3 :] + order[: r % 3]:
+                value = run_job(fns[kind], kinds[kind], n, k)
                 out.setdefault(f"ploop-{label}-{kind}", []).append(value)
     return out
 
@@ -138,7 +140,7 @@ class Forked:
 def plain(quick: bool, params: dict[str, Any]) -> Samples:
     """Three processes forked from this one once it is warm (the same code, the same memory):
     one's job was preemptive, the others' cooperative; they time the same loop in turns."""
-    seconds, rounds, job_s = (0.01, 3, 0.05) if quick else (0.02, 100, 0.3)
+    seconds, rounds, job_s = (0.005, 3, 0.05) if quick else (0.005, 300, 0.3)
     k = body_steps(1e-6)
     n = max(int(seconds / 1e-6), 1)
     body(n, k)  # warm: the children inherit it

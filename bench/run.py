@@ -352,17 +352,23 @@ def preemption_metrics() -> list[Metric]:
         newer = py != "3.11"  # sys.monitoring, against 3.11's trace armed at a slice's end
         limits = (0.9, 0.99) if newer else (0.5, 0.95)
         for body, about, limit in (("1us", "1", limits[0]), ("10us", "10", limits[1])):
-            out.append(
+            s = f"a {about} µs loop body alone in a job, Python {py}"
+            b = f"ploop-{body}-{{}}-py{py}"
+            out += [
                 Metric(
                     "core",
-                    f"a {about} µs loop body alone in a job, Python {py}",
+                    s,
                     "speed, preemptible / preemption off (`preempt=False`)",
-                    lambda g, b=f"ploop-{body}-{{}}-py{py}": paired(
-                        g(b.format("off")), g(b.format("preempt"))
-                    ),
+                    lambda g, b=b: paired(g(b.format("off")), g(b.format("preempt"))),
                     target=(">=", limit),
-                )
-            )
+                ),
+                Metric(
+                    "core",
+                    s,
+                    "the same between two jobs with preemption off (the control)",
+                    lambda g, b=b: paired(g(b.format("off")), g(b.format("control"))),
+                ),
+            ]
         s = f"a plain function's 1 µs loop in regular code (no job), Python {py}"
         out += [
             Metric(
