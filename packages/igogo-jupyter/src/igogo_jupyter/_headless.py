@@ -152,13 +152,20 @@ class Headless:
             update_display(data, raw=True, metadata=metadata, display_id=did)
 
 
+def _final(text: str) -> str:
+    """Each line as a terminal leaves it: what follows its last ``\\r`` (a text bar's redraws)."""
+    if "\r" not in text:
+        return text
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
 def _text_bundle(job: Job[Any], out: JobOutput) -> dict[str, Any]:
     """The job's text as its cell should keep it: plain, or rendered for rich kinds."""
     kind = job.options.kind
     rich = out.rich_tail
     if kind == "text" or rich is None:
-        return {"text/plain": out.tail.text()}
-    source, rest = rich.text(), out.tail.text()  # stdout alone; stderr and the traceback
+        return {"text/plain": _final(out.tail.text())}
+    source, rest = rich.text(), _final(out.tail.text())  # stdout; stderr and the traceback
     plain = source + rest
     if kind == "markdown":
         extra = f"\n\n```\n{rest}```\n" if rest else ""

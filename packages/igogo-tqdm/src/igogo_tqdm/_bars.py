@@ -41,6 +41,7 @@ from typing import Any
 
 import igogo
 from igogo import current_job, yielder
+from igogo.lowlevel import current_host
 
 __all__ = [
     "ATTR",
@@ -178,8 +179,18 @@ def output_of(bar: Any) -> Any:
     return fp
 
 
+def _screen(stream: Any) -> Any:
+    """What ``stream`` draws on: a host may give each job a stream of its own on one screen.
+
+    igogo-jupyter's terminal host does (each job's lines are kept apart above the
+    prompt, so bar positions count per job), and says so with ``igogo_screen``.
+    """
+    return getattr(stream, "igogo_screen", stream)
+
+
 def _name_if_shared(bar: Any, job: igogo.Job[Any], target: Any) -> None:
-    """Prefix the job's name to the bars of different jobs drawing on one output."""
+    """Prefix the job's name to the bars of different jobs drawing on one output (screen)."""
+    screen = _screen(target)
     with bar.get_lock():
         mine = [
             b
@@ -187,7 +198,7 @@ def _name_if_shared(bar: Any, job: igogo.Job[Any], target: Any) -> None:
             if b.__dict__.get(ATTR) is not None
             and not getattr(b, "disable", True)
             and not getattr(b, "gui", True)
-            and output_of(b) is target
+            and _screen(output_of(b)) is screen
         ]
     if all(owner(b) is job for b in mine):
         return
@@ -240,10 +251,28 @@ def _yielding(it: Iterator[Any], bar: Any, job: igogo.Job[Any], session: Session
         close = getattr(it, "close", None)  # tqdm's generator: closes the bar as tqdm would
         if close is not None:
             close()
+        record_final(bar)
         if not complete and session.on:  # left by an exception, a stop, a break
             state: JobBars | None = job.host_data.get(session.key)
             if state is not None:
                 state.unfinished(bar)
+
+
+def record_final(bar: Any) -> None:
+    """In a headless run, a widget bar's final state as a text line in its job's output.
+
+    nbclient and papermill drop what a job's widget sends after its cell finished;
+    the job's text output is written into its cell at the job's end (igogo-jupyter,
+    ``IGOGO_HEADLESS=1``).  Text bars are already there.  Called inside the job.
+    """
+    if "container" not in bar.__dict__ or current_job() is None:
+        return  # a text bar, or outside a job
+    if getattr(current_host(), "headless", None) is None:
+        return
+    try:
+        sys.stderr.write(f"{bar}\n")
+    except Exception:  # the bar's own formatting failed: the job goes on without the line
+        logger.exception("igogo-tqdm could not record %r", bar)
 
 
 def after_update(bar: Any) -> None:

@@ -226,6 +226,12 @@ def _map_bar_class() -> type:
                 if container is not None and value is not None:
                     container.children[1].max = value
 
+            def close(self) -> None:
+                closed = self.disable  # tqdm marks a closed bar disabled
+                super().close()
+                if not closed:
+                    _bars.record_final(self)
+
         _MAP_BAR = MapBar
     return _MAP_BAR
 
