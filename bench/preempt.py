@@ -103,7 +103,7 @@ class Forked:
     """A child process, forked now, that runs ``body`` in a job (preemptible or not) until it
     ends, then times ``body(n, k)`` in regular code each time it is asked."""
 
-    def __init__(self, preempt: bool, n: int, k: int, job_n: int) -> None:
+    def __init__(self, preempt: bool, n: int, k: int, job_n: int, cpu: int | None) -> None:
         ask_r, self._ask = os.pipe()
         self._answer, answer_w = os.pipe()
         self.pid = os.fork()
@@ -114,6 +114,8 @@ class Forked:
         os.close(self._ask)
         os.close(self._answer)
         try:
+            if cpu is not None:  # the same CPU for all: none is favoured by the other jobs' load
+                os.sched_setaffinity(0, {cpu})
             run_job(body, preempt, job_n, k)
             while os.read(ask_r, 1) == b"t":
                 os.write(answer_w, struct.pack("d", body(n, k)))
@@ -138,14 +140,17 @@ class Forked:
 
 
 def plain(quick: bool, params: dict[str, Any]) -> Samples:
-    """Three processes forked from this one once it is warm (the same code, the same memory):
-    one's job was preemptive, the others' cooperative; they time the same loop in turns."""
+    """Three processes forked from this one once it is warm (the same code, the same memory,
+    the same CPU): one's job was preemptive, the others' cooperative; they time the same loop
+    in turns."""
     seconds, rounds, job_s = (0.005, 3, 0.05) if quick else (0.005, 300, 0.3)
     k = body_steps(1e-6)
     n = max(int(seconds / 1e-6), 1)
     body(n, k)  # warm: the children inherit it
     kinds = {"preempted": True, "never": False, "control": False}
-    children = {kind: Forked(preempt, n, k, int(job_s / 1e-6)) for kind, preempt in kinds.items()}
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    job_n = int(job_s / 1e-6)
+    children = {kind: Forked(preempt, n, k, job_n, cpu) for kind, preempt in kinds.items()}
     out: Samples = {f"plain-{kind}": [] for kind in kinds}
     try:
         order = list(kinds)
