@@ -510,7 +510,7 @@ def chart(results: dict[str, dict[str, pyperf.Benchmark]], path: Path) -> None:
                     [med(r[f"preempt-{n}-py{py}"]) * 1e3 for n in ns],
                     style,
                     color="#2ca02c" if py == "3.11" else "#9467bd",
-                    label=f"{system}, median, preemptive loops (no yielder), Python {py}",
+                    label=f"{system}, median, preemptive loops, Python {py}",
                 )
         sizes = [n for n in (100, 500, 2000) if f"print-{n}-bytes" in r]
         b.plot(sizes, [med(r[f"print-{n}-bytes"]) for n in sizes], "o-", color=color, label=system)
@@ -625,7 +625,8 @@ def merged(
 ) -> tuple[dict[str, dict[str, pyperf.Benchmark]], dict[str, dict[str, str]], dict[str, str]]:
     """The saved results with this partial run's (``only``) in place of theirs; the context
     is the saved run's, with this run noted as a rerun (an earlier note of the same
-    scenarios dropped) and what it found besides (interpreters, versions)."""
+    scenarios dropped): what it found besides (interpreters, versions) is added, or put in
+    the note where the saved run found otherwise."""
     old, old_failed, old_ctx = saved()
     for system, bs in results.items():
         old.setdefault(system, {}).update(bs)
@@ -643,7 +644,10 @@ def merged(
         for k, v in old_ctx.items()
         if not (k.startswith("rerun ") and set(v.split(";")[0].split(": ")[1].split(", ")) <= only)
     }
-    news = {k: v for k, v in ctx.items() if k not in RUN_KEYS}
+    news = {k: v for k, v in ctx.items() if k not in RUN_KEYS and k not in old_ctx}
+    note += "".join(  # what the saved context says otherwise stays: it is the saved run's
+        f"; {k}: {v}" for k, v in ctx.items() if k not in RUN_KEYS and old_ctx.get(k, v) != v
+    )
     return old, old_failed, kept | news | {f"rerun {ctx['date']}": note}
 
 
