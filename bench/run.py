@@ -436,8 +436,8 @@ def render(
             except KeyError as missing:
                 key = scenario_of(str(missing.args[0]))
                 why = failed.get(system, {}).get(key)
-                if why is None and system == "original":
-                    why = why_not.get(key.partition("-py")[0])
+                if system == "original":  # core never runs it (its names may be a scenario's)
+                    why = None if group == "core" else why or why_not.get(key.partition("-py")[0])
                 shown = why if why and why.startswith("not run") else f"could not run: {why}"
                 cells[system] = (shown if why else "—", None)
         ours, orig = cells["ours"][1], cells["original"][1]
