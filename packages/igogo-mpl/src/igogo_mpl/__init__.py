@@ -15,7 +15,9 @@ but ``import igogo``.  Importing it imports neither matplotlib nor IPython.
   turns this off; ``igogo.display(fig)`` in a job shows (or updates) one figure
   at once either way.
 * In scripts (Agg or any non-interactive backend) nothing is shown: a finished
-  job's figures join the script's pyplot, open, to be saved.
+  job's figures join the script's pyplot, open, to be saved.  In terminal
+  IPython they stay open in the job's own pyplot instead (:func:`figures`), so
+  the user's next ``plt.plot`` never draws on a job's figure.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def figures(job: Job[Any] | None = None) -> list[Any]:
     """The figures open in ``job``'s pyplot (default: the running job's, else regular code's).
 
     Regular code's own figures are ``plt.get_fignums()`` as usual; this is how
-    it reaches a running job's figures.
+    it reaches a running job's figures (in terminal IPython, a finished job's too).
     """
     import sys
 

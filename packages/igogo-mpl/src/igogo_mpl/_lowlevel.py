@@ -29,6 +29,7 @@ __all__ = [
     "DisplayHost",
     "ImportWatch",
     "Timer",
+    "at_prompt",
     "call_at",
     "clock",
     "display_host",
@@ -55,6 +56,16 @@ def display_host() -> DisplayHost | None:
     """The host if it shows things in cells (the Jupyter host), else None (scripts)."""
     host: Any = lowlevel.current_host()
     return host if getattr(host, "for_job", None) is not None else None
+
+
+def at_prompt() -> bool:
+    """Whether regular code is a person at a prompt: the host says ``interactive = True``.
+
+    igogo-jupyter's terminal host does.  There a finished job's figures are not
+    handed to regular code, as in a script: the user's next ``plt.plot`` would
+    draw on them.
+    """
+    return bool(getattr(lowlevel.current_host(), "interactive", False))
 
 
 def is_headless(host: DisplayHost) -> bool:

@@ -26,7 +26,7 @@ import igogo
 from ._headless import HeadlessFigures
 from ._isolation import GCF_MODULE, Pyplots, close_own
 from ._live import refresh, show_now
-from ._lowlevel import ImportWatch, display_host, is_headless, live_jobs
+from ._lowlevel import ImportWatch, at_prompt, display_host, is_headless, live_jobs
 from ._scripts import hand_over
 from ._state import KEY, REGULAR, JobFigures, log_failure
 
@@ -133,6 +133,12 @@ class MplPlugin:
         host = display_host()
         try:
             if host is None:
+                if at_prompt():
+                    # A person at a prompt (terminal IPython): their pyplot stays theirs, and
+                    # the job's figures stay open in the job's, for igogo_mpl.figures(job).
+                    kept = job.host_data[KEY] = JobFigures()
+                    kept.figs = state.figs
+                    return
                 # Scripts: the figures stay open, for regular code to save.
                 gcf = self.pyplots.find_gcf()
                 if gcf is not None:
