@@ -697,3 +697,18 @@ def test_a_job_says_whether_it_is_preemptive() -> None:
     p, c = plain(), cooperative()
     assert p.preemptive and not c.preemptive
     assert igogo.wait(p, c, timeout=10)
+
+
+def test_equal_code_compiled_twice_is_preempted_in_each_copy() -> None:
+    """The same cell run twice: equal code objects, each needs its own switch points."""
+    source = "def spin(w, until_seen):\n    while until_seen(w):\n        pass\n"
+
+    def make() -> Any:
+        ns: dict[str, Any] = {}
+        exec(compile(source, __file__, "exec"), ns)  # this file: user code
+        return ns["spin"]
+
+    first, second = make(), make()
+    assert first.__code__ == second.__code__ and first.__code__ is not second.__code__
+    for fn in (first, second):
+        busy_beside_witness(lambda w, fn=fn: fn(w, until_seen))

@@ -43,7 +43,12 @@ the slice is not over, which turns the event off at that jump; when the slice
 ends, igogo's *slice timer* calls ``sys.monitoring.restart_events()``, and the
 next backward jump in user code switches (the callback calls
 :meth:`Scheduler.yield_now`, the hub's own door).  Between slice ends a loop
-pays nothing; per slice it pays one callback per jump location.  An exception
+pays no callback; per slice it pays one callback per jump location.  One cost
+stays on Python 3.12 only: giving a code object local events makes CPython
+3.12 drop its combined fast-path instructions for good, so armed user code runs
+about 5% slower there, in jobs and in regular code (measured in ``bench/``);
+3.13 keeps them.  Armed code is tracked by identity: equal code objects (the
+same cell run twice) each get their own events.  An exception
 the job is resumed with (a stop, an interrupt) is not raised by the ``JUMP``
 callback: CPython would look its handler up outside the loop, and the loop's
 ``try``/``finally`` would be skipped.  It is raised by a one-shot
@@ -278,7 +283,9 @@ if sys.version_info >= (3, 12):
     _DISABLE: Final = _mon.DISABLE
     _TOOL_IDS: Final = (4, 3)  # never 0, 1, 2 or 5: debuggers', coverage's, profilers', JITs'
     _tool: int | None = None
-    _armed: weakref.WeakSet[CodeType] = weakref.WeakSet()
+    _armed: weakref.WeakValueDictionary[int, CodeType] = weakref.WeakValueDictionary()
+    """The code objects given JUMP events, by identity: code objects compare equal by value
+    (the same cell run twice), yet each copy needs its own events."""
     _pending: dict[Any, tuple[CodeType, BaseException]] = {}
     """Per greenlet: what it was resumed with (a Stop, an interrupt), to raise at its next
     instruction, where the frame's ``try`` blocks see it."""
@@ -305,14 +312,14 @@ if sys.version_info >= (3, 12):
     def _arm(code: CodeType) -> None:
         """Give ``code`` and the code nested in it local JUMP events."""
         tool = _tool
-        if tool is None or code in _armed or not is_user_code(code.co_filename):
+        if tool is None or id(code) in _armed or not is_user_code(code.co_filename):
             return
         todo = [code]
         while todo:
             c = todo.pop()
-            if c in _armed:
+            if id(c) in _armed:
                 continue
-            _armed.add(c)
+            _armed[id(c)] = c
             _mon.set_local_events(tool, c, _JUMP)
             todo.extend(k for k in c.co_consts if isinstance(k, CodeType))
 
@@ -320,7 +327,7 @@ if sys.version_info >= (3, 12):
         """Take the events off every armed code object (the rules changed)."""
         tool = _tool
         if tool is not None and _mon.get_tool(tool) == "igogo":
-            for code in list(_armed):
+            for code in list(_armed.values()):
                 _mon.set_local_events(tool, code, 0)
         _armed.clear()
 
@@ -336,7 +343,7 @@ if sys.version_info >= (3, 12):
             return
         frame = sys._current_frames().get(_thread)
         while frame is not None and frame.f_code is not _ENTRY:
-            if frame.f_code not in _armed:
+            if id(frame.f_code) not in _armed:
                 _arm(frame.f_code)
             frame = frame.f_back
         _mon.restart_events()
