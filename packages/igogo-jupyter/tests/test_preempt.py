@@ -245,3 +245,21 @@ def test_held_tool_ids_make_the_cell_cooperative_and_say_why(fresh_kernel: Kerne
         assert "runs cooperatively" in shown and "tool ids" in shown, shown
     finally:
         k.run("for t in (3, 4):\n    sys.monitoring.free_tool_id(t)")
+
+
+def test_the_same_cell_run_twice_is_preemptive_both_times(kernel: KernelDriver) -> None:
+    """Equal code compiled twice: each copy gets its own switch points (3.12+ once missed it)."""
+    kernel.run("twins_done, twins_gave_up = False, []")
+    cell = (
+        "%%igogo --name twin\n"
+        "import time\n"
+        f"end = time.monotonic() + {GIVE_UP}\n"
+        "while not twins_done and time.monotonic() < end:\n"
+        "    pass\n"
+        "twins_gave_up.append(not twins_done)\n"
+    )
+    kernel.run(cell)
+    kernel.run(cell)  # the same source again, while the first copy still spins
+    kernel.run("twins_done = True")  # runs only if both loops give the kernel back
+    kernel.run("igogo.wait_all(10)")
+    assert kernel.eval("twins_gave_up") == [False, False]
