@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,12 @@ def benchmark(name: str, values: Sequence[float], unit: str = "second") -> pyper
     return pyperf.Benchmark([run])
 
 
-def dump(benchmarks: Sequence[pyperf.Benchmark], path: str | Path) -> None:
+def dump(benchmarks: Iterable[pyperf.Benchmark], path: str | Path) -> None:
     pyperf.BenchmarkSuite(list(benchmarks)).dump(str(path), replace=True)
+
+
+def load(path: Path) -> list[pyperf.Benchmark]:
+    return list(pyperf.BenchmarkSuite.load(str(path)).get_benchmarks())
 
 
 def _run(python: str, script: str, args: Sequence[str], read: Any) -> Any:
@@ -56,13 +60,10 @@ def _run(python: str, script: str, args: Sequence[str], read: Any) -> Any:
         return read(out)
 
 
-def run_script(script: str, *args: str) -> list[pyperf.Benchmark]:
-    """Run ``python bench/SCRIPT ARGS -o FILE`` in a fresh interpreter; its benchmarks."""
+def run_script(script: str, *args: str) -> dict[str, pyperf.Benchmark]:
+    """Run ``python bench/SCRIPT ARGS -o FILE`` in a fresh interpreter; its benchmarks by name."""
     return _run(  # type: ignore[no-any-return]
-        sys.executable,
-        script,
-        args,
-        lambda out: list(pyperf.BenchmarkSuite.load(str(out)).get_benchmarks()),
+        sys.executable, script, args, lambda out: {b.get_name(): b for b in load(out)}
     )
 
 

@@ -84,6 +84,25 @@ def jobs(k: KernelDriver, code: str) -> Execution:
     return start
 
 
+def beside(k: KernelDriver, p: dict[str, Any], count: str) -> tuple[list[float], float]:
+    """New cells' waits (send -> busy) beside the spinning jobs ``_bench_h``, and their loops'
+    turns per second (``count``: their counters); then the jobs are stopped."""
+    k.pump(p["warm_s"])
+    spins0, t0 = sum(k.eval(count)), time.monotonic()
+    waits = []
+    for _ in range(p["samples"]):
+        waits.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
+        k.pump(p["gap_s"])
+    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
+    jobs(k, "_bench_running = False")
+    return waits, rate
+
+
+def split(pairs: list[tuple[float, float]], first: str, second: str) -> list[pyperf.Benchmark]:
+    """Samples taken in pairs, round by round: two benchmarks."""
+    return [benchmark(first, [a for a, _ in pairs]), benchmark(second, [b for _, b in pairs])]
+
+
 def result(k: KernelDriver, key: str, start: Execution) -> Any:
     value = k.eval(f"_bench_out.get({key!r})")
     if value is None:
@@ -122,11 +141,7 @@ def _bench_yielder(seconds, rounds):
     _bench_out["y"] = [(run(nothing), run(igogo.yielder)) for _ in range(rounds)]
 _bench_h = [_bench_yielder({p["seconds"]}, {p["rounds"]})]""",
     )
-    pairs = result(k, "y", start)
-    return [
-        benchmark("call-empty", [a for a, _ in pairs]),
-        benchmark("call-yielder", [b for _, b in pairs]),
-    ]
+    return split(result(k, "y", start), "call-empty", "call-yielder")
 
 
 def sc_loop(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
@@ -155,11 +170,7 @@ def _bench_loop(n, k, rounds):
     _bench_out["loop"] = pairs
 _bench_h = [_bench_loop({p["n"]}, {p["k"]}, {p["rounds"]})]""",
     )
-    pairs = result(k, "loop", start)  # (yielding, bare) per round
-    return [
-        benchmark("kloop-yielder", [a for a, _ in pairs]),
-        benchmark("kloop-bare", [b for _, b in pairs]),
-    ]
+    return split(result(k, "loop", start), "kloop-yielder", "kloop-bare")  # (yielding, bare)
 
 
 def sc_print(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
@@ -192,15 +203,7 @@ def _bench_spinner(i):
         _bench_spins[i] += 1
         igogo.yielder()
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
-    k.pump(p["warm_s"])
-    spins0, t0 = sum(k.eval("_bench_spins")), time.monotonic()
-    waits = []
-    for _ in range(p["samples"]):
-        waits.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
-        k.pump(p["gap_s"])
-    rate = (sum(k.eval("_bench_spins")) - spins0) / (time.monotonic() - t0)
-    k.run("_bench_running = False")
-    k.run(f"await _bench_wait(_bench_h, {T})", timeout=T + 10)
+    waits, rate = beside(k, p, "_bench_spins")
     return [benchmark(f"latency-{n}", waits), benchmark(f"latency-{n}-spins", [rate], "integer")]
 
 
@@ -242,16 +245,7 @@ def sc_preempt(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
     preemptive = k.eval("[j.preemptive for j in _bench_h]")
     if preemptive != [True] * n:
         raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
-    count = "[" + ", ".join(counters) + "]"
-    k.pump(p["warm_s"])
-    spins0, t0 = sum(k.eval(count)), time.monotonic()
-    waits = []
-    for _ in range(p["samples"]):
-        waits.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
-        k.pump(p["gap_s"])
-    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
-    k.run("_bench_running = False")
-    k.run(f"await _bench_wait(_bench_h, {T})", timeout=T + 10)
+    waits, rate = beside(k, p, "[" + ", ".join(counters) + "]")
     py = f"py{p['python']}"
     return [benchmark(f"{name}-{py}", waits), benchmark(f"{name}-spins-{py}", [rate], "integer")]
 
@@ -332,12 +326,11 @@ _bench_start_s = time.perf_counter() - _bench_t""")
         limit = p["rss_limit"] / 2**30
         raise MemoryError(f"starting {n:,} jobs from one cell took the kernel past {limit:g} GiB")
     k.finish(start, T)
-    k.run(
+    jobs(
+        k,
         f"while _bench_parked[0] < {n}:\n    await asyncio.sleep(0.001)\n"
         "gc.collect()\n_bench_rss1 = _bench_rss()",
-        timeout=T,
     )
-    k.run(f"await _bench_wait(_bench_h, {T})", timeout=T + 10)
     rss, late, started = k.eval(
         "[(_bench_rss1 - _bench_rss0) / len(_bench_h), _bench_late, _bench_start_s]"
     )
@@ -383,68 +376,63 @@ _bench_par(joblib.delayed(work)(x) for x in _bench_items[:8])  # every measureme
 @dataclass
 class Scenario:
     key: str
-    group: str  # the results file it belongs to (kernels, mpl, workers)
     run: Callable[[KernelDriver, dict[str, Any]], list[pyperf.Benchmark]]
-    full: dict[str, Any]
-    quick: dict[str, Any]
+    params: dict[str, Any]  # a full run's or a quick one's
+    group: str = "kernels"  # the results file it belongs to (kernels, mpl, workers)
     ours_only: str = ""  # why the original igogo 1.1.0 does not run it (empty: it does)
     newer_python: bool = False  # ours also runs it on Python 3.13 (benchmarks named -pyX.Y)
 
 
 def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
-    lat = {"samples": 15, "warm_s": 1.0, "gap_s": 0.2}
-    qlat = {"samples": 3, "warm_s": 0.2, "gap_s": 0.05}
+    def q(full: Any, small: Any) -> Any:
+        """A full run's parameters, or the quick run's."""
+        return small if quick else full
+
+    lat = q(
+        {"samples": 15, "warm_s": 1.0, "gap_s": 0.2}, {"samples": 3, "warm_s": 0.2, "gap_s": 0.05}
+    )
     sleep = {"start_timeout": 300.0, "rss_limit": 3 * 2**30}
     out = [
         Scenario(
-            "yielder",
-            "kernels",
-            sc_yielder,
-            {"seconds": 2.0, "rounds": 3},
-            {"seconds": 0.02, "rounds": 1},
+            "yielder", sc_yielder, q({"seconds": 2.0, "rounds": 3}, {"seconds": 0.02, "rounds": 1})
         ),
-        Scenario("loop", "kernels", sc_loop, {"n": 20_000, "rounds": 6}, {"n": 200, "rounds": 2}),
-        Scenario("print", "kernels", sc_print, {"sizes": [100, 500, 2000]}, {"sizes": [50]}),
-        *[
-            Scenario(f"latency{n}", "kernels", sc_latency, {**lat, "jobs": n}, {**qlat, "jobs": n})
-            for n in ((0, 1, 3, 10) if not quick else (1,))
-        ],
+        Scenario("loop", sc_loop, q({"n": 20_000, "rounds": 6}, {"n": 200, "rounds": 2})),
+        Scenario("print", sc_print, q({"sizes": [100, 500, 2000]}, {"sizes": [50]})),
+        *[Scenario(f"latency{n}", sc_latency, {**lat, "jobs": n}) for n in q((0, 1, 3, 10), (1,))],
         Scenario(
             "tqdm",
-            "kernels",
             sc_tqdm,
-            {"n": 10**6, "rounds": 3, "gap_s": 0.05},
-            {"n": 3 * 10**5, "rounds": 1, "gap_s": 0.02},
+            q(
+                {"n": 10**6, "rounds": 3, "gap_s": 0.05},
+                {"n": 3 * 10**5, "rounds": 1, "gap_s": 0.02},
+            ),
         ),
         *[
             Scenario(
                 f"preempt{n}",
-                "kernels",
                 sc_preempt,
                 {**lat, "cells": n},
-                {**qlat, "cells": n},
                 ours_only="igogo 1.1.0 cannot preempt a loop",
                 newer_python=True,
             )
-            for n in ((1, 3, 10) if not quick else (3,))
+            for n in q((1, 3, 10), (3,))
         ],
-        *[
-            Scenario(f"sleepers{n}", "kernels", sc_sleepers, {**sleep, "n": n}, {**sleep, "n": 20})
-            for n in ((100, 1000) if not quick else (20,))
-        ],
+        *[Scenario(f"sleepers{n}", sc_sleepers, {**sleep, "n": n}) for n in q((100, 1000), (20,))],
         Scenario(
             "mpl",
-            "mpl",
             sc_mpl,
-            {"auto_frames": 200, "explicit_frames": 40, "interval": 0.05},
-            {"auto_frames": 3, "explicit_frames": 2, "interval": 0.05},
+            q({"auto_frames": 200, "explicit_frames": 40}, {"auto_frames": 3, "explicit_frames": 2})
+            | {"interval": 0.05},
+            "mpl",
         ),
         Scenario(
             "map",
-            "workers",
             sc_map,
-            {"item_s": 0.03, "n": 160, "rounds": 3, "gap_s": 0.1},
-            {"item_s": 0.002, "n": 40, "rounds": 1, "gap_s": 0.02},
+            q(
+                {"item_s": 0.03, "n": 160, "rounds": 3, "gap_s": 0.1},
+                {"item_s": 0.002, "n": 40, "rounds": 1, "gap_s": 0.02},
+            ),
+            "workers",
             ours_only="igogo 1.1.0 has no igogo.map",
         ),
     ]
@@ -541,7 +529,7 @@ def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
 
     def one(kind: Kind, sc: Scenario, shared: KernelDriver | None) -> None:
         print(f"  {sc.key} / {kind.label} ...", file=sys.stderr, flush=True)
-        params = {**(sc.quick if quick else sc.full), "python": kind.version}
+        params = {**sc.params, "python": kind.version}
         if sc.key == "loop":
             params["k"] = loop_steps
         k = shared

@@ -34,7 +34,7 @@ import pyperf
 
 import core
 import kernels
-from common import BENCH, run_script
+from common import BENCH, dump, load, run_script
 from core import jain
 
 RESULTS = BENCH / "results"
@@ -42,13 +42,13 @@ README = BENCH.parent / "README.md"
 BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
 GROUPS = ("core", "workers", "mpl", "kernels")
 # What --scenario may name besides the kernel scenarios: core's parts, workers' script.
-PARTS = {
-    **dict.fromkeys(("micro", "loop", "sleepers", "sleepers-busy", "fairness"), "core"),
-    **dict.fromkeys(core.PREEMPT_PARTS, "core"),
-    "throughput": "workers",
-}
+PARTS = {**dict.fromkeys(("micro", *core.MEASURES, *core.PREEMPT_PARTS), "core")}
+PARTS["throughput"] = "workers"
 PYTHONS = ("3.11", "3.12", "3.13")  # rows for each; only those measured (or failed) are shown
 Get = Callable[[str], pyperf.Benchmark]  # a system's benchmark by name (KeyError if none)
+Value = Callable[[Get], float]  # a row's figure from a system's benchmarks
+Results = dict[str, dict[str, pyperf.Benchmark]]  # by system (ours, original), then by name
+Failed = dict[str, dict[str, str]]  # why not, by system, then by scenario key
 
 
 def values(b: pyperf.Benchmark) -> list[float]:
@@ -59,14 +59,27 @@ def med(b: pyperf.Benchmark) -> float:
     return statistics.median(values(b))
 
 
-def paired(num: pyperf.Benchmark, den: pyperf.Benchmark) -> float:
+def median(name: str) -> Value:
+    return lambda g: med(g(name))
+
+
+def worst(name: str) -> Value:
+    return lambda g: max(values(g(name)))
+
+
+def p99(name: str) -> Value:
+    def value(g: Get) -> float:
+        v = sorted(values(g(name)))
+        return v[max(math.ceil(0.99 * len(v)) - 1, 0)]
+
+    return value
+
+
+def paired(num: str, den: str) -> Value:
     """Median of the per-round ratios of two benchmarks sampled in the same rounds."""
-    return statistics.median(a / b for a, b in zip(values(num), values(den), strict=True))
-
-
-def p99(b: pyperf.Benchmark) -> float:
-    v = sorted(values(b))
-    return v[max(math.ceil(0.99 * len(v)) - 1, 0)]
+    return lambda g: statistics.median(
+        a / b for a, b in zip(values(g(num)), values(g(den)), strict=True)
+    )
 
 
 def printed(n: int) -> int:
@@ -82,308 +95,211 @@ def fmt(x: float, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def us(x: float) -> str:
+    return fmt(x * 1e6, "µs")
+
+
 @dataclass
 class Metric:
-    group: str
-    scenario: str
     metric: str
-    value: Callable[[Get], float]
+    value: Value
     show: Callable[[float], str] = fmt
     target: tuple[str, float] | None = None  # ("<=" or ">=", limit), on the value
     summary: bool = False  # also in the README's table
 
 
-def metrics() -> list[Metric]:
-    K, L = "kernels", "a new cell beside {} job(s) spinning on `yielder()` (send → busy)"
-    out = [
-        Metric(
-            "core",
-            "`yielder()` in a job's loop",
-            "per call, net of the empty loop (pyperf)",
-            lambda g: g("yielder").mean() - g("empty-loop").mean(),
-            lambda x: fmt(x * 1e6, "µs"),
-            ("<=", 0.3e-6),
-        ),
-        Metric(
-            "core",
-            "a switch",
-            "`igogo.sleep(0)` round trip (job → hub → job)",
-            lambda g: g("sleep0").mean(),
-            lambda x: fmt(x * 1e6, "µs"),
-        ),
-        Metric(
-            "core",
-            "a switch",
-            "bare greenlet round trip, for scale",
-            lambda g: g("greenlet-pair").mean(),
-            lambda x: fmt(x * 1e6, "µs"),
-        ),
-        Metric(
-            "core",
-            "10 µs loop body in a job",
-            "speed with a `yielder()` per iteration / bare",
-            lambda g: paired(g("loop-bare"), g("loop-yielder")),
-            target=(">=", 0.95),
-        ),
-        Metric(
-            "core",
-            "10,000 sleeping jobs",
-            "memory per job (RSS)",
-            lambda g: med(g("sleepers-rss-per-job")),
-            lambda x: fmt(x / 1e3, "KB"),
-            ("<=", 20e3),
-        ),
-        Metric(
-            "core",
-            "10,000 sleeping jobs",
-            "timer lateness, p99",
-            lambda g: p99(g("sleepers-lateness")),
-            ms,
-            ("<=", 0.01),
-        ),
-        Metric(
-            "core",
-            "10,000 sleeping jobs + 1 busy job",
-            "timer lateness, p99",
-            lambda g: p99(g("sleepers-busy-lateness")),
-            ms,
-            ("<=", 0.01),
-        ),
-        Metric(
-            "core",
-            "1,000 busy jobs",
-            "fairness (Jain index, 1 = equal shares)",
-            lambda g: jain(values(g("fairness-iterations"))),
-            lambda x: f"{x:.4f}",
-        ),
-        *preemption_metrics(),
-        Metric(
-            K,
-            "setup",
-            "`import igogo` in a fresh kernel",
-            lambda g: med(g("import")),
-            ms,
-            summary=True,
-        ),
-        Metric(
-            K,
-            "`yielder()` in a job's loop",
-            "per call, net of the same loop empty",
-            lambda g: med(g("call-yielder")) - med(g("call-empty")),
-            lambda x: fmt(x * 1e6, "µs"),
-            summary=True,
-        ),
-        Metric(
-            K,
-            "10 µs loop body in a job",
-            "speed with a `yielder()` per iteration / bare",
-            lambda g: paired(g("kloop-bare"), g("kloop-yielder")),
-            target=(">=", 0.95),
-            summary=True,
-        ),
+Rows = dict[str, list[Metric]]  # a group's table: the metrics of each scenario
+
+
+def waits(name: str, limits: tuple[float | None, float | None], summary: bool) -> list[Metric]:
+    """A cell's wait (send → busy): its median and worst, each against its limit if any."""
+    return [
+        Metric(stat, value(name), ms, None if limit is None else ("<=", limit), summary)
+        for stat, value, limit in zip(("median", "worst"), (median, worst), limits, strict=True)
     ]
-    for n in (50, 100, 500, 2000):
-        s = f"a job printing {n:,} lines"
-        out += [
-            Metric(
-                K,
-                s,
-                "IOPub bytes per byte printed",
-                lambda g, n=n: med(g(f"print-{n}-bytes")) / printed(n),
-                target=("<=", 3) if n == 2000 else None,
-                summary=n == 2000,
-            ),
-            Metric(
-                K,
-                s,
-                "IOPub messages",
-                lambda g, n=n: med(g(f"print-{n}-messages")),
-                summary=n == 2000,
-            ),
-            Metric(
-                K,
-                s,
-                "until the last output arrived",
-                lambda g, n=n: med(g(f"print-{n}-seconds")),
-                ms,
-                summary=n == 2000,
-            ),
-        ]
-    for n in (0, 1, 3, 10):
-        busy = n > 0
-        out += [
-            Metric(
-                K,
-                L.format(n),
-                "median",
-                lambda g, n=n: med(g(f"latency-{n}")),
-                ms,
-                ("<=", 0.02) if busy else None,
-                busy,
-            ),
-            Metric(
-                K,
-                L.format(n),
-                "worst",
-                lambda g, n=n: max(values(g(f"latency-{n}"))),
-                ms,
-                ("<=", 0.05) if busy else None,
-                busy,
-            ),
-            Metric(
-                K,
-                L.format(n),
-                "the jobs' loop turns per second",
-                lambda g, n=n: med(g(f"latency-{n}-spins")),
-            ),
-        ]
-    T = "a new cell beside `for i in tqdm(range(10**6)): pass` in %%igogo (send → busy)"
-    out += [
-        Metric(K, T, "median", lambda g: med(g("tqdm-latency")), ms, ("<=", 0.02), True),
-        Metric(K, T, "worst", lambda g: max(values(g("tqdm-latency"))), ms, ("<=", 0.05), True),
-        Metric(K, T, "the loop's own time", lambda g: med(g("tqdm-loop")), ms),
-    ]
-    P = "a new cell beside {} preemptive %%igogo loop(s), no `yielder()`, Python {} (send → busy)"
-    for py in PYTHONS:
-        for n in (1, 3, 10):
-            b = f"preempt-{n}-py{py}"
-            out += [
+
+
+def metrics() -> dict[str, Rows]:
+    """Every table, by group: what each row measures, from which benchmarks, against which
+    target."""
+    return {
+        "core": core_metrics(),
+        "kernels": kernel_metrics(),
+        "mpl": {
+            "a job updating a figure every 50 ms": [
                 Metric(
-                    K, P.format(n, py), "median", lambda g, b=b: med(g(b)), ms, ("<=", 0.02), True
+                    "pyplot only: share of the job's time spent rendering (igogo-mpl)",
+                    lambda g: med(g("mpl-auto-render")) / med(g("mpl-auto-wall")),
+                    lambda x: f"{x:.1%}",
+                    ("<=", 0.2),
                 ),
+                Metric("pyplot only: images sent", median("mpl-auto-images")),
                 Metric(
-                    K,
-                    P.format(n, py),
-                    "worst",
-                    lambda g, b=b: max(values(g(b))),
+                    "`igogo.display(fig)` each frame: time in it per frame",
+                    median("mpl-explicit-display"),
                     ms,
-                    ("<=", 0.05),
-                    True,
                 ),
                 Metric(
-                    K,
-                    P.format(n, py),
-                    "the loops' iterations per second",
-                    lambda g, n=n, py=py: med(g(f"preempt-{n}-spins-py{py}")),
+                    "`igogo.display(fig)` each frame: images sent", median("mpl-explicit-images")
                 ),
             ]
-    for n in (20, 100, 1000):
-        s = f"{n:,} sleeping jobs in a kernel"
-        out += [
+        },
+        "workers": {
+            **{  # the last size: the quick run's
+                f"{n} items of {ms_} ms, 2 workers": [
+                    Metric(
+                        "throughput, `igogo.map` / `joblib.Parallel` (loky)",
+                        paired(f"map-joblib-{ms_}ms-x{n}", f"map-igogo-{ms_}ms-x{n}"),
+                        target=(">=", 0.9),
+                    )
+                ]
+                for ms_, n in ((30, 160), (3, 800), (2, 8))
+            },
+            "a `1+1` cell sent while a map runs in the kernel (send → busy)": [
+                *waits("map-cell", (0.05, None), summary=False),
+                Metric(
+                    "the same cell sent behind a `joblib.Parallel` cell",
+                    median("map-joblib-cell"),
+                    ms,
+                ),
+            ],
+        },
+    }
+
+
+def core_metrics() -> Rows:
+    out: Rows = {
+        "`yielder()` in a job's loop": [
             Metric(
-                K,
-                s,
-                "memory per job (kernel RSS)",
-                lambda g, n=n: med(g(f"sleepers-{n}-rss")),
-                lambda x: fmt(x / 1024, "KiB"),
-                summary=True,
-            ),
-            Metric(
-                K,
-                s,
-                "wake-up lateness, p99",
-                lambda g, n=n: p99(g(f"sleepers-{n}-lateness")),
-                ms,
-                summary=True,
-            ),
-            Metric(
-                K,
-                s,
-                f"time to start {n:,} jobs from one cell",
-                lambda g, n=n: med(g(f"sleepers-{n}-start")),
-                ms,
-            ),
-        ]
-    M = "a job updating a figure every 50 ms"
-    out += [
-        Metric(
-            "mpl",
-            M,
-            "pyplot only: share of the job's time spent rendering (igogo-mpl)",
-            lambda g: med(g("mpl-auto-render")) / med(g("mpl-auto-wall")),
-            lambda x: f"{x:.1%}",
-            ("<=", 0.2),
-        ),
-        Metric("mpl", M, "pyplot only: images sent", lambda g: med(g("mpl-auto-images"))),
-        Metric(
-            "mpl",
-            M,
-            "`igogo.display(fig)` each frame: time in it per frame",
-            lambda g: med(g("mpl-explicit-display")),
-            ms,
-        ),
-        Metric(
-            "mpl",
-            M,
-            "`igogo.display(fig)` each frame: images sent",
-            lambda g: med(g("mpl-explicit-images")),
-        ),
-    ]
-    for ms_, n in ((30, 160), (3, 800), (2, 8)):
-        s = f"{n} items of {ms_} ms, 2 workers"
-        out.append(
-            Metric(
-                "workers",
-                s,
-                "throughput, `igogo.map` / `joblib.Parallel` (loky)",
-                lambda g, a=f"{ms_}ms-x{n}": paired(g(f"map-joblib-{a}"), g(f"map-igogo-{a}")),
-                target=(">=", 0.9),
+                "per call, net of the empty loop (pyperf)",
+                lambda g: g("yielder").mean() - g("empty-loop").mean(),
+                us,
+                ("<=", 0.3e-6),
             )
-        )
-    W = "a `1+1` cell sent while a map runs in the kernel (send → busy)"
-    out += [
-        Metric("workers", W, "median", lambda g: med(g("map-cell")), ms, ("<=", 0.05)),
-        Metric("workers", W, "worst", lambda g: max(values(g("map-cell"))), ms),
-        Metric(
-            "workers",
-            W,
-            "the same cell sent behind a `joblib.Parallel` cell",
-            lambda g: med(g("map-joblib-cell")),
-            ms,
-        ),
-    ]
-    return out
-
-
-def preemption_metrics() -> list[Metric]:
-    """Core: a loop in a preemptible job / preemption off; regular code before / after."""
-    out = []
+        ],
+        "a switch": [
+            Metric(
+                "`igogo.sleep(0)` round trip (job → hub → job)", lambda g: g("sleep0").mean(), us
+            ),
+            Metric("bare greenlet round trip, for scale", lambda g: g("greenlet-pair").mean(), us),
+        ],
+        "10 µs loop body in a job": [
+            Metric(
+                "speed with a `yielder()` per iteration / bare",
+                paired("loop-bare", "loop-yielder"),
+                target=(">=", 0.95),
+            )
+        ],
+        "10,000 sleeping jobs": [
+            Metric(
+                "memory per job (RSS)",
+                median("sleepers-rss-per-job"),
+                lambda x: fmt(x / 1e3, "KB"),
+                ("<=", 20e3),
+            ),
+            Metric("timer lateness, p99", p99("sleepers-lateness"), ms, ("<=", 0.01)),
+        ],
+        "10,000 sleeping jobs + 1 busy job": [
+            Metric("timer lateness, p99", p99("sleepers-busy-lateness"), ms, ("<=", 0.01))
+        ],
+        "1,000 busy jobs": [
+            Metric(
+                "fairness (Jain index, 1 = equal shares)",
+                lambda g: jain(values(g("fairness-iterations"))),
+                lambda x: f"{x:.4f}",
+            )
+        ],
+    }
+    # Preemption: a loop in a preemptible job / preemption off; regular code before / after.
     for py in PYTHONS:
         newer = py != "3.11"  # sys.monitoring, against 3.11's trace armed at a slice's end
         limits = (0.9, 0.99) if newer else (0.5, 0.95)
         for body, about, limit in (("1us", "1", limits[0]), ("10us", "10", limits[1])):
-            s = f"a {about} µs loop body alone in a job, Python {py}"
             b = f"ploop-{body}-{{}}-py{py}"
-            out += [
+            out[f"a {about} µs loop body alone in a job, Python {py}"] = [
                 Metric(
-                    "core",
-                    s,
                     "speed, preemptible / preemption off (`preempt=False`)",
-                    lambda g, b=b: paired(g(b.format("off")), g(b.format("preempt"))),
+                    paired(b.format("off"), b.format("preempt")),
                     target=(">=", limit),
                 ),
                 Metric(
-                    "core",
-                    s,
                     "the same between two jobs with preemption off (the control)",
-                    lambda g, b=b: paired(g(b.format("off")), g(b.format("control"))),
+                    paired(b.format("off"), b.format("control")),
                 ),
             ]
-        s = f"a plain function's 1 µs loop in regular code (no job), Python {py}"
-        out += [
+        out[f"a plain function's 1 µs loop in regular code (no job), Python {py}"] = [
             Metric(
-                "core",
-                s,
                 "speed after a preemptive job ran it and ended / where none ever ran",
-                lambda g, py=py: paired(g(f"plain-never-py{py}"), g(f"plain-preempted-py{py}")),
+                paired(f"plain-never-py{py}", f"plain-preempted-py{py}"),
                 target=(">=", 0.98),
             ),
             Metric(
-                "core",
-                s,
                 "the same between two processes where none ever ran (the control)",
-                lambda g, py=py: paired(g(f"plain-never-py{py}"), g(f"plain-control-py{py}")),
+                paired(f"plain-never-py{py}", f"plain-control-py{py}"),
             ),
+        ]
+    return out
+
+
+def kernel_metrics() -> Rows:
+    LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
+    out: Rows = {
+        "setup": [Metric("`import igogo` in a fresh kernel", median("import"), ms, summary=True)],
+        "`yielder()` in a job's loop": [
+            Metric(
+                "per call, net of the same loop empty",
+                lambda g: med(g("call-yielder")) - med(g("call-empty")),
+                us,
+                summary=True,
+            )
+        ],
+        "10 µs loop body in a job": [
+            Metric(
+                "speed with a `yielder()` per iteration / bare",
+                paired("kloop-bare", "kloop-yielder"),
+                target=(">=", 0.95),
+                summary=True,
+            )
+        ],
+    }
+    for n in (50, 100, 500, 2000):
+        top = n == 2000  # the issue's target, and the README's row
+        out[f"a job printing {n:,} lines"] = [
+            Metric(
+                "IOPub bytes per byte printed",
+                lambda g, n=n: med(g(f"print-{n}-bytes")) / printed(n),
+                target=("<=", 3) if top else None,
+                summary=top,
+            ),
+            Metric("IOPub messages", median(f"print-{n}-messages"), summary=top),
+            Metric("until the last output arrived", median(f"print-{n}-seconds"), ms, summary=top),
+        ]
+    for n in (0, 1, 3, 10):  # beside no job: for scale, no target
+        out[f"a new cell beside {n} job(s) spinning on `yielder()` (send → busy)"] = [
+            *waits(f"latency-{n}", LIMITS if n else (None, None), summary=n > 0),
+            Metric("the jobs' loop turns per second", median(f"latency-{n}-spins")),
+        ]
+    out["a new cell beside `for i in tqdm(range(10**6)): pass` in %%igogo (send → busy)"] = [
+        *waits("tqdm-latency", LIMITS, summary=True),
+        Metric("the loop's own time", median("tqdm-loop"), ms),
+    ]
+    for py in PYTHONS:
+        for n in (1, 3, 10):
+            s = f"a new cell beside {n} preemptive %%igogo loop(s), no `yielder()`, Python {py}"
+            out[f"{s} (send → busy)"] = [
+                *waits(f"preempt-{n}-py{py}", LIMITS, summary=True),
+                Metric("the loops' iterations per second", median(f"preempt-{n}-spins-py{py}")),
+            ]
+    for n in (20, 100, 1000):
+        out[f"{n:,} sleeping jobs in a kernel"] = [
+            Metric(
+                "memory per job (kernel RSS)",
+                median(f"sleepers-{n}-rss"),
+                lambda x: fmt(x / 1024, "KiB"),
+                summary=True,
+            ),
+            Metric("wake-up lateness, p99", p99(f"sleepers-{n}-lateness"), ms, summary=True),
+            Metric(f"time to start {n:,} jobs from one cell", median(f"sleepers-{n}-start"), ms),
         ]
     return out
 
@@ -417,16 +333,13 @@ def table(rows: list[list[str]]) -> str:
 
 
 def render(
-    group: str,
-    results: dict[str, dict[str, pyperf.Benchmark]],
-    failed: dict[str, dict[str, str]],
-    summary: bool = False,
+    group: str, results: Results, failed: Failed, summary: bool = False
 ) -> tuple[list[list[str]], int]:
     """The table rows of ``group`` (only measured ones), and how many targets were missed."""
     rows, misses = [], 0
     why_not = ours_only()
-    for m in metrics():
-        if m.group != group or (summary and not m.summary):
+    for scenario, m in ((s, m) for s, listed in metrics()[group].items() for m in listed):
+        if summary and not m.summary:
             continue
         cells: dict[str, tuple[str, float | None]] = {}
         for system in ("ours", "original"):
@@ -451,7 +364,7 @@ def render(
             misses += not ok
         ratio = f"{orig / ours:,.3g}×" if ours and ours > 1e-9 and orig is not None else "—"  # noqa: RUF001
         rows.append(
-            [m.scenario, m.metric, cells["ours"][0], target, status, cells["original"][0], ratio]
+            [scenario, m.metric, cells["ours"][0], target, status, cells["original"][0], ratio]
         )
     return rows, misses
 
@@ -476,7 +389,7 @@ def context() -> dict[str, str]:
     }
 
 
-def chart(results: dict[str, dict[str, pyperf.Benchmark]], path: Path) -> None:
+def chart(results: Results, path: Path) -> None:
     """New-cell latency against spinning jobs; IOPub bytes against lines printed."""
     import matplotlib
 
@@ -487,31 +400,17 @@ def chart(results: dict[str, dict[str, pyperf.Benchmark]], path: Path) -> None:
     for system, color in (("ours", "#1f77b4"), ("original", "#d62728")):
         r = results.get(system, {})
         ns = [n for n in (0, 1, 3, 10) if f"latency-{n}" in r]
-        a.plot(
-            ns,
-            [med(r[f"latency-{n}"]) * 1e3 for n in ns],
-            "o-",
-            color=color,
-            label=f"{system}, median",
-        )
-        a.plot(
-            ns,
-            [max(values(r[f"latency-{n}"])) * 1e3 for n in ns],
-            "v--",
-            color=color,
-            alpha=0.6,
-            label=f"{system}, worst",
-        )
+        for stat, style, alpha in (("median", "o-", None), ("worst", "v--", 0.6)):
+            value = median if stat == "median" else worst
+            ys = [value(f"latency-{n}")(r.__getitem__) * 1e3 for n in ns]
+            a.plot(ns, ys, style, color=color, alpha=alpha, label=f"{system}, {stat}")
         for py, style in (("3.11", "s-"), ("3.13", "D-")):
             ns = [n for n in (1, 3, 10) if f"preempt-{n}-py{py}" in r]
             if ns:
-                a.plot(
-                    ns,
-                    [med(r[f"preempt-{n}-py{py}"]) * 1e3 for n in ns],
-                    style,
-                    color="#2ca02c" if py == "3.11" else "#9467bd",
-                    label=f"{system}, median, preemptive loops, Python {py}",
-                )
+                ys = [med(r[f"preempt-{n}-py{py}"]) * 1e3 for n in ns]
+                label = f"{system}, median, preemptive loops, Python {py}"
+                green_or_purple = "#2ca02c" if py == "3.11" else "#9467bd"
+                a.plot(ns, ys, style, color=green_or_purple, label=label)
         sizes = [n for n in (100, 500, 2000) if f"print-{n}-bytes" in r]
         b.plot(sizes, [med(r[f"print-{n}-bytes"]) for n in sizes], "o-", color=color, label=system)
     a.set(
@@ -565,26 +464,22 @@ def main() -> int:
         return only is None or key in only
 
     ctx, t0 = context(), time.perf_counter()
-    results: dict[str, dict[str, pyperf.Benchmark]] = {"ours": {}, "original": {}}
-    failed: dict[str, dict[str, str]] = {"ours": {}}
-    q = ["--quick"] if quick else []
+    results: Results = {"ours": {}, "original": {}}
+    failed: Failed = {"ours": {}}
+    q, ours = ["--quick"] if quick else [], results["ours"]
     if "core" in groups:
         if wanted("micro"):
-            flags = ("--debug-single-value" if quick else "--fast", "--quiet")
-            results["ours"].update((b.get_name(), b) for b in run_script("core.py", *flags))
-        for m in ("loop", "sleepers", "sleepers-busy", "fairness"):
+            ours |= run_script("core.py", "--debug-single-value" if quick else "--fast", "--quiet")
+        for m in core.MEASURES:
             if wanted(m):
-                bs = run_script("core.py", "--measure", m, *q)
-                results["ours"].update((b.get_name(), b) for b in bs)
+                ours |= run_script("core.py", "--measure", m, *q)
         if parts := {p for p in core.PREEMPT_PARTS if wanted(p)}:
             bs, why, used = core.preemption(parts, quick)
-            results["ours"].update((b.get_name(), b) for b in bs)
+            ours |= {b.get_name(): b for b in bs}
             failed["ours"] |= why
             ctx |= used
     if "workers" in groups and wanted("throughput"):
-        results["ours"].update(
-            (b.get_name(), b) for b in run_script("workers.py", "--measure", "throughput", *q)
-        )
+        ours |= run_script("workers.py", "--measure", "throughput", *q)
     kernel_scenarios = [sc for sc in kernels.scenarios(groups, quick) if wanted(sc.key)]
     if kernel_scenarios:
         out = kernels.run(groups, quick, only)
@@ -607,8 +502,7 @@ def main() -> int:
         RESULTS.mkdir(exist_ok=True)
         for system, bs in results.items():
             if bs:
-                suite = pyperf.BenchmarkSuite(list(bs.values()))
-                suite.dump(str(RESULTS / f"{system}.json"), replace=True)
+                dump(bs.values(), RESULTS / f"{system}.json")
         (RESULTS / "context.json").write_text(json.dumps(ctx | {"failed": failed}, indent=1) + "\n")
     return publish(groups, results, failed, ctx, quick)
 
@@ -618,11 +512,8 @@ RUN_KEYS += ("load average (1, 5, 15 min) at end", "wall time")
 
 
 def merged(
-    only: set[str],
-    results: dict[str, dict[str, pyperf.Benchmark]],
-    failed: dict[str, dict[str, str]],
-    ctx: dict[str, str],
-) -> tuple[dict[str, dict[str, pyperf.Benchmark]], dict[str, dict[str, str]], dict[str, str]]:
+    only: set[str], results: Results, failed: Failed, ctx: dict[str, str]
+) -> tuple[Results, Failed, dict[str, str]]:
     """The saved results with this partial run's (``only``) in place of theirs; the context
     is the saved run's, with this run noted as a rerun (an earlier note of the same
     scenarios dropped): what it found besides (interpreters, versions) is added, or put in
@@ -651,13 +542,11 @@ def merged(
     return old, old_failed, kept | news | {f"rerun {ctx['date']}": note}
 
 
-def saved() -> tuple[
-    dict[str, dict[str, pyperf.Benchmark]], dict[str, dict[str, str]], dict[str, str]
-]:
+def saved() -> tuple[Results, Failed, dict[str, str]]:
     """The samples, failures and context a full run saved in bench/results/."""
     ctx = json.loads((RESULTS / "context.json").read_text(encoding="utf-8"))
     results = {
-        system: {b.get_name(): b for b in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()}
+        system: {b.get_name(): b for b in load(path)}
         for system in ("ours", "original")
         if (path := RESULTS / f"{system}.json").exists()
     }
@@ -665,11 +554,7 @@ def saved() -> tuple[
 
 
 def publish(
-    groups: set[str],
-    results: dict[str, dict[str, pyperf.Benchmark]],
-    failed: dict[str, dict[str, str]],
-    ctx: dict[str, str],
-    quick: bool = False,
+    groups: set[str], results: Results, failed: Failed, ctx: dict[str, str], quick: bool = False
 ) -> int:
     """Print each group's table; unless ``quick``, write its .md, the chart and the README."""
     misses = 0
@@ -692,11 +577,7 @@ def publish(
     return 0
 
 
-def update_readme(
-    results: dict[str, dict[str, pyperf.Benchmark]],
-    failed: dict[str, dict[str, str]],
-    ctx: dict[str, str],
-) -> None:
+def update_readme(results: Results, failed: Failed, ctx: dict[str, str]) -> None:
     text = README.read_text(encoding="utf-8")
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
