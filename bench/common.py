@@ -106,14 +106,13 @@ def version_of(python: str) -> str:
     ).stdout.strip()
 
 
-def measure_args(argv: list[str]) -> tuple[str, bool, str, dict[str, object]]:
-    """``--measure NAME [--quick] [--params JSON] -o FILE``: what a measure process is asked."""
+def measure_args(argv: list[str]) -> tuple[str, bool, str]:
+    """``--measure NAME [--quick] -o FILE``: what a measure process is asked."""
     import argparse
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--measure", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--params", default="{}")
     parser.add_argument("-o", required=True)
     args = parser.parse_args(argv)
-    return args.measure, args.quick, args.o, json.loads(args.params)
+    return args.measure, args.quick, args.o

@@ -40,7 +40,7 @@ import pyperf
 
 import igogo
 from common import benchmark, dump, hatch_env, measure_args, run_json, version_of
-from preempt import body_steps
+from preempt import body, body_steps
 
 
 def in_job(body: Callable[[int], float]) -> Callable[[int], float]:
@@ -94,15 +94,7 @@ def greenlet_pair(loops: int) -> float:
 def loop(quick: bool) -> list[pyperf.Benchmark]:
     n, rounds, k = (200, 2, body_steps(10e-6)) if quick else (20_000, 9, body_steps(10e-6))
 
-    def bare(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            s = 0
-            for i in range(k):
-                s += i * i
-        return (time.perf_counter() - t0) / n
-
-    def yielding(n: int) -> float:
+    def yielding(n: int, k: int) -> float:  # preempt.body with a yield per iteration
         t0 = time.perf_counter()
         for _ in range(n):
             s = 0
@@ -111,11 +103,11 @@ def loop(quick: bool) -> list[pyperf.Benchmark]:
             igogo.yielder()
         return (time.perf_counter() - t0) / n
 
-    jobs = {"loop-bare": igogo.job(bare), "loop-yielder": igogo.job(yielding)}
+    jobs = {"loop-bare": igogo.job(body), "loop-yielder": igogo.job(yielding)}
     values: dict[str, list[float]] = {name: [] for name in jobs}
     for r in range(rounds):  # alternate which goes first
         for name in sorted(jobs, reverse=bool(r % 2)):
-            values[name].append(jobs[name](n).result())
+            values[name].append(jobs[name](n, k).result())
     return [benchmark(name, v) for name, v in values.items()]
 
 
@@ -239,7 +231,7 @@ if __name__ == "__main__":
     # The first job of a process looks up the host and the plugins: not measured.
     igogo.job(name="warm-up")(lambda: None)().result()
     if "--measure" in sys.argv:
-        name, quick, out, _ = measure_args(sys.argv[1:])
+        name, quick, out = measure_args(sys.argv[1:])
         dump(MEASURES[name](quick), out)
     else:
         runner = pyperf.Runner()

@@ -1,6 +1,6 @@
 """Preemption's cost, in any interpreter that has igogo-core: timed by the stdlib, no pyperf.
 
-``python bench/preempt.py --measure NAME [--quick] [--params JSON] -o FILE`` runs one measure in
+``python bench/preempt.py --measure NAME [--quick] -o FILE`` runs one measure in
 this fresh interpreter and writes its samples as JSON, ``{"python": "3.13", "samples": {name:
 [values]}}``.  bench/core.py (in the ``bench`` environment, on pyperf) runs it with each
 interpreter, its own (3.11) and those of the ``core.py3.12`` / ``core.py3.13`` environments
@@ -84,7 +84,7 @@ def run_job(fn: Callable[..., float], preempt: bool, *args: int) -> float:
     return value
 
 
-def loop(quick: bool, params: dict[str, Any]) -> Samples:
+def loop(quick: bool) -> Samples:
     seconds, rounds = (0.02, 3) if quick else (0.05, 60)  # many short rounds: the load varies
     out: Samples = {}
     kinds = {"preempt": True, "off": False, "control": False}  # control: off, another copy
@@ -139,7 +139,7 @@ class Forked:
         os.waitpid(self.pid, 0)
 
 
-def plain(quick: bool, params: dict[str, Any]) -> Samples:
+def plain(quick: bool) -> Samples:
     """Three processes forked from this one once it is warm (the same code, the same memory,
     the same CPU): one's job was preemptive, the others' cooperative; they time the same loop
     in turns."""
@@ -163,19 +163,18 @@ def plain(quick: bool, params: dict[str, Any]) -> Samples:
     return out
 
 
-MEASURES: dict[str, Callable[[bool, dict[str, Any]], Samples]] = {"ploop": loop, "plain": plain}
+MEASURES: dict[str, Callable[[bool], Samples]] = {"ploop": loop, "plain": plain}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--measure", required=True, choices=MEASURES)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--params", default="{}")
     parser.add_argument("-o", required=True)
     args = parser.parse_args()
     # The first job of a process looks up the host and the plugins: not measured.
     igogo.job(name="warm-up")(lambda: None)().result()
-    samples = MEASURES[args.measure](args.quick, json.loads(args.params))
+    samples = MEASURES[args.measure](args.quick)
     python = "{}.{}".format(*sys.version_info[:2])
     with open(args.o, "w", encoding="utf-8") as f:
         json.dump({"python": python, "samples": samples}, f)

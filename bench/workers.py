@@ -82,5 +82,5 @@ def throughput(quick: bool) -> list[pyperf.Benchmark]:
 
 
 if __name__ == "__main__":
-    name, quick, path, _ = measure_args(sys.argv[1:])
+    name, quick, path = measure_args(sys.argv[1:])
     dump({"throughput": throughput}[name](quick), path)
