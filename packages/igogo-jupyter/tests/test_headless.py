@@ -81,6 +81,10 @@ def test_headless_puts_every_jobs_output_in_its_own_cell() -> None:
     assert texts[3] == "from the magic\n"
     assert texts[4] == "before wait\nall done\n"
     assert not any(o.output_type == "error" for c in nb.cells for o in c.outputs)
+    # One output per job, in its own cell, and none left empty.
+    displays = [[o for o in c.outputs if o.output_type == "display_data"] for c in nb.cells]
+    assert [len(d) for d in displays] == [1, 1, 0, 1, 0]
+    assert all(any(o.data.values()) for d in displays for o in d)
 
 
 def test_a_failed_job_fails_the_run_at_the_cell_that_waits() -> None:
@@ -189,6 +193,8 @@ def test_headless_keeps_output_of_a_job_that_ends_between_cells_and_its_displays
     first = cell_text(nb.cells[0])
     assert "short job ran" in first
     assert "'first slot'" in first and "'second slot'" in first
+    (shown,) = nb.cells[0].outputs  # its text and both slots, in one display
+    assert "<pre>short job ran\n</pre>" in shown.data["text/html"]
     for cell in nb.cells[1:]:
         assert "short job ran" not in cell_text(cell)
         assert "slot" not in cell_text(cell)

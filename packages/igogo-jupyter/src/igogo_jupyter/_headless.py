@@ -4,11 +4,11 @@ nbclient, papermill and ``jupyter nbconvert --execute`` record only the
 messages of the cell they are executing, so anything a job sends to its own
 cell after that cell finished is dropped.  With ``IGOGO_HEADLESS=1`` in the
 kernel's environment a job streams nothing live.  Instead, while its cell
-still runs, it places empty displays in that cell: one for its text and one per
-display slot.  When the job ends, the text it printed (rendered as Markdown or
-HTML for ``kind='markdown'``/``'html'`` jobs; its traceback, without colour
-codes, if it failed) and the last content of each slot are sent as updates of
-those displays, from the cell running at that moment (typically
+still runs, it places one empty display in that cell.  When the job ends, the
+text it printed (rendered as Markdown or HTML for ``kind='markdown'``/``'html'``
+jobs; its traceback, without colour codes, if it failed) and the last content of
+each of its display slots are sent as one update of that display (several
+parts: plain text, and HTML stacking them), from the cell running at that moment (typically
 ``igogo.wait_all()``); the runner applies them to the job's own cell, whatever
 cell it is executing.  A job that ends while no cell runs is written out when
 the next cell starts.
@@ -78,9 +78,12 @@ class Headless:
         self.fail_run = os.environ.get("IGOGO_HEADLESS_FAIL", "") != "0"
 
     def adopt(self, out: JobOutput) -> None:
-        """Place the job's empty displays in the cell that starts it."""
-        for did in (out.headless_id, *out.slot_ids):
-            self.reserve(did)
+        """Place the job's one empty display in the cell that starts it.
+
+        One, not one per slot: a runner keeps every display a cell made, and one a
+        job never fills would stay there empty.  Its slots are written into it.
+        """
+        self.reserve(out.headless_id)
         out.shown = [True] * len(out.slot_ids)
 
     def reserve(self, display_id: str) -> None:
@@ -111,11 +114,11 @@ class Headless:
 
     def write_out(self, job: Job[Any], out: JobOutput) -> None:
         """Send the job's text and slots now, or at the next cell if none runs now."""
-        updates: list[Update] = [(out.headless_id, _text_bundle(job, out), {})]
-        updates += [
-            (out.slot_ids[i], data, md) for i, (data, md) in sorted(out.slot_content.items())
-        ]
-        self.update_displays(updates)
+        text = _text_bundle(job, out)
+        parts = [text] if any(text.values()) else []
+        parts += [data for _, (data, _md) in sorted(out.slot_content.items())]
+        bundle = parts[0] if len(parts) == 1 else _stacked(parts)
+        self.update_displays([(out.headless_id, bundle, {})])
 
     def update_displays(self, updates: list[Update]) -> None:
         """Send these display updates now, or when the next cell starts if no cell runs now."""
@@ -172,6 +175,24 @@ def _text_bundle(job: Job[Any], out: JobOutput) -> dict[str, Any]:
         return {"text/markdown": source + extra, "text/plain": plain}
     extra = f"<pre>{html.escape(rest)}</pre>" if rest else ""
     return {"text/html": source + extra, "text/plain": plain}
+
+
+def _stacked(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several bundles as one display: their texts in turn, and HTML stacking them."""
+    if not parts:
+        return {"text/plain": ""}
+    plain = "\n".join(str(p.get("text/plain", "")) for p in parts)
+    return {"text/plain": plain, "text/html": "".join(_as_html(p) for p in parts)}
+
+
+def _as_html(part: dict[str, Any]) -> str:
+    if "text/html" in part:
+        return f"<div>{part['text/html']}</div>"
+    for mime in ("image/png", "image/jpeg"):
+        if mime in part:
+            return f'<div><img src="data:{mime};base64,{part[mime]}"/></div>'
+    text = part.get("text/markdown") or part.get("text/plain", "")
+    return f"<pre>{html.escape(str(text))}</pre>"
 
 
 _warned = False
