@@ -357,3 +357,43 @@ def rows(n):
     out = term.run("print('totals', a.result(), b.result())")
     assert f"totals {40 * 39 // 2} {60 * 59 // 2}" in lines(out), out
     assert_clean(term)
+
+
+def test_a_gui_event_loop_takes_turns_with_the_jobs(term: Terminal) -> None:
+    term.run(
+        """
+import select
+import igogo
+from IPython.terminal import pt_inputhooks
+turns = []
+
+def fake_gui(context):  # waits on the descriptor only, as tk's and gtk's hooks do
+    turns.append(1)
+    select.select([context.fileno()], [], [])
+
+pt_inputhooks.register("fakegui", fake_gui)
+
+@igogo.job
+def beat():
+    for i in range(4):
+        print("beat", i, len(turns), get_ipython().active_eventloop)
+        igogo.sleep(0.3)
+"""
+    )
+    term.run("%gui fakegui")  # before the first job, as %matplotlib tk would be
+    term.run("b = beat()")
+    start = len(term.text)
+    term.wait_for(r"^beat 3 ", after=start)
+    beats = re.findall(r"^beat (\d) (\d+) (\w+)$", term.text[start:], re.M)
+    assert [int(i) for i, _, _ in beats] == [0, 1, 2, 3], beats
+    counts = [int(n) for _, n, _ in beats]
+    # The GUI's loop kept running at the prompt while the jobs did, and igogo held the slot.
+    assert counts == sorted(counts) and counts[-1] > counts[0], beats
+    assert {loop for _, _, loop in beats} == {"igogo"}, beats
+    out = term.run("b.wait(); print('loop', get_ipython().active_eventloop, len(turns) > 0)")
+    assert "loop fakegui True" in lines(out), out  # the GUI's own hook is back
+    out = term.run("n = len(turns)")
+    out = term.run("print('alone', len(turns) > n)")  # and runs at the prompt by itself
+    assert "alone True" in lines(out), out
+    term.run("%gui")
+    assert_clean(term)

@@ -4,73 +4,58 @@ Terminal IPython runs no event loop between cells: it sits in prompt_toolkit,
 reading a line.  The one place where code of ours can run there is the *input
 hook* IPython offers for GUI toolkits (``%gui qt`` runs Qt's loop that way):
 prompt_toolkit calls it whenever its own loop would block, and expects it back
-as soon as its input is ready.  This host registers such a hook
-(``IPython.terminal.pt_inputhooks.register`` and ``shell.enable_gui``, the
-documented extension point) for as long as jobs exist, and the hook runs igogo
-ticks until ``context.input_is_ready()``: a key, or output waiting to be drawn.
-A tick takes at most ``tick_budget`` (15 ms) unless a job never yields, so
-typing stays responsive; with no job ready the hook sleeps in ``select`` until
-the next timer, the terminal, or a hand-over from another thread.
+as soon as its input is ready.  While jobs exist this host holds that hook
+(:mod:`~igogo_jupyter._prompt`, which also keeps a GUI's hook running beside
+it), and the hook runs igogo's ticks until a key arrives.  While a cell runs,
+jobs run when it waits for them, as in a notebook.
 
-**Output.**  While the prompt waits, IPython has replaced ``sys.stdout`` and
-``sys.stderr`` by prompt_toolkit's ``patch_stdout`` proxy, which draws what is
-written above the prompt and redraws the line being typed, untouched.  That
-proxy is new at every prompt and dead after it, so a job never gets it
-directly: while a job runs its ``sys.stdout`` and ``sys.stderr`` are the host's
-two :class:`TerminalStream` objects, which pass each write on to whatever the
-terminal is at that moment (the proxy at the prompt, the real stream while a
-cell waits).  A tqdm bar or a logging handler that keeps the stream it found
-keeps drawing on later prompts.  All jobs share the two: on a terminal they
-share the screen, and igogo-tqdm names and stacks bars by their stream.
+**Output.**  At the prompt IPython has replaced ``sys.stdout`` and
+``sys.stderr`` by prompt_toolkit's ``patch_stdout`` proxy, which draws what it
+is given above the prompt and redraws the line being typed, untouched.  That
+proxy is new at every prompt and dead after it, and it draws half a line (a
+progress bar) on the prompt's own line.  So a job never gets it: while a job
+runs, its ``sys.stdout`` and ``sys.stderr`` are its two :class:`TerminalStream`
+objects, which hand the text at the prompt to the :class:`~igogo_jupyter._screen.Screen`
+(finished lines above the prompt, each job's live lines just above it) and
+while a cell runs to the terminal's stream as it is.  A tqdm bar or a logging
+handler that keeps the stream it found keeps drawing on later prompts, and the
+streams keep the tail ``job.output`` reads.
 
 **Cells and asyncio.**  The host is igogo's :class:`~igogo.AsyncioHost` on
 IPython's own asyncio loop, which runs only while a cell awaits something: an
 ``await job`` in a cell is then driven by that loop, as everywhere else.  Under
 ``%gui asyncio`` IPython runs the prompt itself in that loop, so jobs run at the
-prompt without any hook of ours.  Another GUI's hook present when the first job
-starts is left alone: jobs then advance only while cells wait.
+prompt with no hook of ours.
 
-Ctrl-C at the prompt is :mod:`igogo_jupyter._ctrl_c`'s business.
+**A person at the prompt** is regular code here, and says ``interactive =
+True``: igogo-mpl then keeps a finished job's figures in the job's own pyplot
+instead of handing them to regular code as it does for scripts.  Ctrl-C at the
+prompt is :mod:`~igogo_jupyter._ctrl_c`'s business.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
-import math
-import os
-import select
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
 import igogo
-from igogo.lowlevel import JOB_ENTRY_CODES, clock, failure
+from igogo.lowlevel import JOB_ENTRY_CODES, failure
 
+from . import _prompt
 from ._ctrl_c import PromptInterrupts
 from ._kernel import cell_number
 from ._output import TAIL_LINES, Tail
 from ._screen import Screen
 
 if TYPE_CHECKING:
-    from prompt_toolkit.eventloop.inputhook import InputHookContext
-
     from igogo import Job
 
 __all__ = ["TerminalHost", "TerminalStream", "find_terminal_host"]
 
-logger = logging.getLogger("igogo")
-
-HOOK_NAME: Final = "igogo"
-"""The name of the input hook among IPython's event loops (``shell.active_eventloop``)."""
-_MAX_WAIT: Final = 0.5
-"""The longest the hook sleeps without looking at the scheduler (a safety net, not a tick)."""
 _KEY: Final = "igogo_jupyter.terminal"
 """Where a job's two streams are kept (``job.host_data``)."""
-
-_attached: TerminalHost | None = None
-"""The host driving the jobs now, for the hook (a prompt may outlive the host it started with)."""
 
 
 def find_terminal_host() -> TerminalHost | None:
@@ -157,49 +142,21 @@ class TerminalHost(igogo.AsyncioHost):
         self.interrupts = PromptInterrupts()
         self._proxy_type: type = StdoutProxy
         self._found: tuple[Any, Any] | None = None  # sys.stdout/err when the running job came in
-        self._hooked = False
         self._wake_pending = False
 
     # -- lifetime -------------------------------------------------------------------------------
 
     def attach(self, sched: Any) -> None:
-        global _attached
         super().attach(sched)
         igogo.add_hook(self)
-        _attached = self
-        self._install_hook()
+        _prompt.install(self)
 
     def detach(self) -> None:
-        global _attached
         igogo.remove_hook(self)
-        if _attached is self:
-            _attached = None
-        self._uninstall_hook()
+        _prompt.uninstall(self)
         self.interrupts.close()
         self.screen.draw()
         super().detach()
-
-    def _install_hook(self) -> None:
-        shell = self.shell
-        active = shell.active_eventloop
-        if active is not None:
-            if active != "asyncio":  # under %gui asyncio the prompt runs on our loop anyway
-                logger.warning(
-                    "igogo: IPython runs the %r event loop at the prompt; igogo's jobs advance "
-                    "only while a cell waits for them (%%gui to turn it off, before starting jobs)",
-                    active,
-                )
-            return
-        from IPython.terminal import pt_inputhooks
-
-        pt_inputhooks.register(HOOK_NAME, _inputhook)
-        shell.enable_gui(HOOK_NAME)
-        self._hooked = True
-
-    def _uninstall_hook(self) -> None:
-        if self._hooked and self.shell.active_eventloop == HOOK_NAME:
-            self.shell.enable_gui(None)
-        self._hooked = False
 
     # -- jobs and their output ------------------------------------------------------------------
 
@@ -270,10 +227,9 @@ class TerminalHost(igogo.AsyncioHost):
     # -- waking ---------------------------------------------------------------------------------
 
     def wake_threadsafe(self) -> None:
-        # The hook sleeps in select() on this pipe; IPython's loop gets one call at most,
-        # for a cell that awaits (it would pile up while no cell runs it otherwise).
-        with contextlib.suppress(OSError):  # full: the hook is woken already
-            os.write(_wake_pipe()[1], b"x")
+        # The input hook waits on a pipe; IPython's loop gets one call at most, for a
+        # cell that awaits (calls would pile up there while no cell runs it).
+        _prompt.wake_hook()
         if not self._wake_pending and not self.loop.is_closed():
             self._wake_pending = True
             self.loop.call_soon_threadsafe(self._woken)
@@ -281,76 +237,3 @@ class TerminalHost(igogo.AsyncioHost):
     def _woken(self) -> None:
         self._wake_pending = False
         self.wake(0.0)
-
-    # -- the input hook -------------------------------------------------------------------------
-
-    def run_at_prompt(self, context: InputHookContext) -> None:
-        """Run ticks until prompt_toolkit has input (or output to draw); sleep when idle."""
-        ready = context.input_is_ready
-        wake = _wake_pipe()[0]
-        waits = [context.fileno(), wake]
-        fd = _terminal_fd()
-        while not ready():
-            sched = self.sched
-            if sched is None or _attached is not self:
-                return
-            delay = sched.next_deadline() - clock()
-            if delay > 0:
-                timeout = min(delay, _MAX_WAIT) if delay < math.inf else _MAX_WAIT
-                woke, _, _ = select.select(waits, [], [], timeout)
-                if wake in woke:
-                    _drain(wake)
-                continue
-            with self.interrupts.tick(fd):
-                sched.tick(interrupts_to_caller=False)
-            self.screen.draw()
-            if self.sched is not None:  # an `await` in a later cell finds a tick armed
-                self.wake(sched.next_deadline())
-
-
-def _inputhook(context: InputHookContext) -> None:
-    """The hook IPython calls while the prompt waits (registered as ``igogo``)."""
-    host = _attached
-    if host is None:
-        return
-    try:
-        host.run_at_prompt(context)
-    except Exception:  # never take the prompt down: the jobs wait for the next cell instead
-        logger.exception("igogo: running jobs at the prompt failed")
-    except KeyboardInterrupt:  # a stray one (not from a job): the prompt must survive it
-        pass
-
-
-def _terminal_fd() -> int:
-    """The terminal prompt_toolkit reads from, or -1 if there is none."""
-    from prompt_toolkit.application import get_app_or_none
-
-    app = get_app_or_none()
-    try:
-        fd = app.input.fileno() if app is not None else sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError, NotImplementedError):
-        return -1
-    return fd if os.isatty(fd) else -1
-
-
-_pipe: tuple[int, int] | None = None
-
-
-def _wake_pipe() -> tuple[int, int]:
-    """The pipe other threads wake the hook through: one per process, never closed (a thread
-    may write to it at any moment, and a closed descriptor's number is soon somebody else's)."""
-    global _pipe
-    if _pipe is None:
-        r, w = os.pipe()
-        os.set_blocking(r, False)
-        os.set_blocking(w, False)
-        _pipe = r, w
-    return _pipe
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except (BlockingIOError, OSError):
-        pass
