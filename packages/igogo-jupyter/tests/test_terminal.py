@@ -397,3 +397,42 @@ def beat():
     assert "alone True" in lines(out), out
     term.run("%gui")
     assert_clean(term)
+
+
+def test_a_gui_enabled_while_jobs_run_takes_turns_from_the_next_prompt(term: Terminal) -> None:
+    term.run(
+        """
+import select
+import igogo
+from IPython.terminal import pt_inputhooks
+turns = []
+stop = False
+
+def fake_gui(context):
+    turns.append(1)
+    select.select([context.fileno()], [], [])
+
+pt_inputhooks.register("fakegui", fake_gui)
+
+@igogo.job
+def beat():
+    i = 0
+    while not stop:
+        print("beat", i, len(turns), get_ipython().active_eventloop)
+        i += 1
+        igogo.sleep(0.2)
+"""
+    )
+    term.run("b = beat()")
+    term.wait_for(r"^beat 1 0 igogo$")  # igogo's hook, no GUI yet
+    out = term.run("%gui fakegui")  # as %matplotlib tk would, while the job runs
+    assert "already running" not in out, out  # IPython accepted it
+    start = len(term.text)
+    first = int(term.wait_for(r"^beat (\d+) [1-9]\d* igogo$", after=start).group(1))
+    term.wait_for(rf"^beat {first + 2} ", after=start)
+    counts = [int(n) for n in re.findall(r"^beat \d+ (\d+) igogo$", term.text[start:], re.M)]
+    assert counts == sorted(counts) and counts[-1] > counts[0], counts
+    out = term.run("stop = True; b.wait(); print('loop', get_ipython().active_eventloop)")
+    assert "loop fakegui" in lines(out), out
+    term.run("%gui")
+    assert_clean(term)

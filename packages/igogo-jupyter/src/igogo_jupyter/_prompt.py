@@ -22,8 +22,10 @@ at once (its pending events), so windows stay alive while jobs spin.  GUI hooks
 wait on the context's descriptor (tk, gtk, Qt) or poll ``input_is_ready()``;
 the context offers both.  IPython names the slot ``igogo`` meanwhile; when the
 jobs end, the GUI's own hook is put back, and until this prompt ends the
-``igogo`` hook simply runs it.  A GUI asked for while jobs exist is refused
-by IPython (the slot is taken) until they end.
+``igogo`` hook simply runs it.  While a cell runs nobody waits at a prompt, so
+the slot is given back to IPython for the cell (``pre_run_cell``) and taken
+again after it (``post_run_cell``): a ``%matplotlib tk`` in a cell while jobs
+run works as without igogo, and its hook takes turns from the next prompt on.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import os
 import select
 import sys
 import threading
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from igogo.lowlevel import clock
 
@@ -61,44 +63,76 @@ _host: TerminalHost | None = None
 _gui: InputHook | None = None
 """The GUI's hook that takes turns with igogo's, and runs alone once the host has gone."""
 _gui_name: str | None = None
+_refused: str | None = None
+"""The event loop igogo last could not run beside (said once)."""
 
 
 def install(host: TerminalHost) -> None:
-    """Take IPython's input hook slot for ``host``, keeping a GUI's hook beside it."""
-    global _host, _gui, _gui_name
+    """Hold IPython's input hook slot for ``host`` at every prompt, until :func:`uninstall`."""
+    global _host
+    _host = host
+    events = host.shell.events
+    events.register("pre_run_cell", _cell_starts)
+    events.register("post_run_cell", _cell_ended)
+    if getattr(host.shell.displayhook, "exec_result", None) is None:
+        _take(host.shell)  # no cell runs (a thread started the job): a prompt may wait now
+    # else the cell's end takes the slot, and the rest of the cell is as without igogo
+
+
+def uninstall(host: TerminalHost) -> None:
+    """Give the slot back for good (to the GUI's hook, if there was one)."""
+    global _host
+    if _host is not host:
+        return
+    _host = None
+    events = host.shell.events
+    for event, fn in (("pre_run_cell", _cell_starts), ("post_run_cell", _cell_ended)):
+        with contextlib.suppress(ValueError):
+            events.unregister(event, fn)
+    _give_back(host.shell)
+
+
+def _cell_starts(info: object) -> None:
+    # While a cell runs nobody waits at a prompt: the slot is IPython's own, so that a
+    # `%gui qt` or `%matplotlib tk` in the cell works as without igogo.
+    if _host is not None:
+        _give_back(_host.shell)
+
+
+def _cell_ended(result: object) -> None:
+    if _host is not None:
+        _take(_host.shell)
+
+
+def _take(shell: Any) -> None:
+    """Put igogo's hook in the slot, keeping the GUI's hook found there to take turns."""
+    global _gui, _gui_name, _refused
     from IPython.terminal import pt_inputhooks
 
-    shell = host.shell
     active = shell.active_eventloop
-    if active == "asyncio":  # the prompt runs on the loop the host ticks on: nothing to do
+    if active in (HOOK_NAME, "asyncio"):  # asyncio: the prompt runs on the host's own loop
         return
-    if active != HOOK_NAME:
-        gui = None
-        if active is not None:
-            try:
-                gui = pt_inputhooks.get_inputhook_name_and_func(active)[1]
-            except Exception:  # IPython cannot name its own hook: leave it be
+    gui = None
+    if active is not None:
+        try:
+            gui = pt_inputhooks.get_inputhook_name_and_func(active)[1]
+        except Exception:  # IPython cannot name its own hook: leave the slot to it
+            if _refused != active:
+                _refused = active
                 logger.warning(
                     "igogo: cannot run jobs beside IPython's %r event loop at the prompt; "
                     "they run while a cell waits for them",
                     active,
                     exc_info=True,
                 )
-                return
-            shell.enable_gui(None)
-        _gui, _gui_name = gui, active
-        pt_inputhooks.register(HOOK_NAME, _inputhook)
-        shell.enable_gui(HOOK_NAME)
-    _host = host
+            return
+        shell.enable_gui(None)
+    _gui, _gui_name = gui, active
+    pt_inputhooks.register(HOOK_NAME, _inputhook)
+    shell.enable_gui(HOOK_NAME)
 
 
-def uninstall(host: TerminalHost) -> None:
-    """Give the slot back (to the GUI's hook, if there was one)."""
-    global _host
-    if _host is not host:
-        return
-    _host = None
-    shell = host.shell
+def _give_back(shell: Any) -> None:
     if shell.active_eventloop == HOOK_NAME:
         shell.enable_gui(None)
         if _gui_name is not None:
