@@ -147,6 +147,36 @@ def test_figures_of_finished_jobs_are_freed_once_closed(mpl: Any) -> None:
     assert sum(r() is not None for r in refs) == 0
 
 
+def test_at_a_prompt_a_finished_jobs_figures_stay_its_own(
+    mpl: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host that says ``interactive = True`` (terminal IPython): regular code is a person,
+    whose next plt.plot must not draw on a finished job's figure."""
+    import types
+
+    import matplotlib.pyplot as plt
+
+    from igogo import lowlevel
+
+    monkeypatch.setattr(lowlevel, "current_host", lambda: types.SimpleNamespace(interactive=True))
+
+    @igogo.job
+    def drawer() -> Any:
+        plt.plot([0, 7])
+        igogo.sleep(0)
+        return plt.gcf()
+
+    j = drawer()
+    assert igogo.wait_all(10)
+    fig = j.result()
+    assert plt.get_fignums() == []  # not handed to regular code, as in a script
+    assert mpl.figures(j) == [fig]  # open, in the job's own pyplot
+    plt.plot([0, 1])
+    assert plt.gcf() is not fig
+    assert first_y(fig) == [7]
+    assert plt.get_fignums() == [1]
+
+
 def test_deactivate_hands_every_jobs_figures_to_regular_code(mpl: Any) -> None:
     import matplotlib.pyplot as plt
 
