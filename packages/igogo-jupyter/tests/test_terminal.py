@@ -436,3 +436,24 @@ def beat():
     assert "loop fakegui" in lines(out), out
     term.run("%gui")
     assert_clean(term)
+
+
+def test_outside_ipython_the_host_entry_points_import_nothing_heavy() -> None:
+    """A script's first job asks every ``igogo.hosts`` factory; none imports IPython."""
+    import subprocess
+
+    script = (
+        "import sys, igogo, igogo.lowlevel\n"
+        "hosts = []\n"
+        "@igogo.job\n"
+        "def probe():\n"
+        "    hosts.append(type(igogo.lowlevel.current_host()).__name__)\n"
+        "igogo.run(probe)\n"
+        "heavy = ('IPython', 'prompt_toolkit', 'ipykernel', 'jupyter_client', 'tornado')\n"
+        "print(hosts, [m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "['BlockingHost'] []", done.stdout + done.stderr

@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import termios
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Final
+
+if sys.platform != "win32":  # (the terminal host is POSIX only; this module imports anywhere)
+    import termios
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

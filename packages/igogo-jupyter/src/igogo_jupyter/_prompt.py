@@ -57,6 +57,8 @@ HOOK_NAME: Final = "igogo"
 """The hook's name among IPython's event loops (``shell.active_eventloop``)."""
 _MAX_WAIT: Final = 0.5
 """The longest the hook waits without looking at the scheduler (a safety net, not a tick)."""
+_GUI_WAIT: Final = 0.02
+"""The shortest wait the GUI's hook runs through (shorter ones: a turn at once, then select)."""
 
 _host: TerminalHost | None = None
 """The host the hook drives jobs for (None: no job; a prompt may outlive its host)."""
@@ -180,11 +182,14 @@ def _run(host: TerminalHost, context: InputHookContext) -> None:
             delay = 0.0  # the GUI's pending events, however busy the jobs are
         timeout = min(delay, _MAX_WAIT)
         if gui is not None:
-            _gui_turn(gui, context, wake, timeout)
-        else:
-            woke, _, _ = select.select([context.fileno(), wake], [], [], timeout)
-            if wake in woke:
-                _drain(wake)
+            # A turn that waits costs a thread: for short waits (a job sleeping 1 ms) the
+            # GUI gets a turn at once and igogo waits alone.
+            long = timeout >= _GUI_WAIT
+            _gui_turn(gui, context, wake, timeout if long else 0.0)
+            if long:
+                continue
+        if wake in _wait([context.fileno(), wake], timeout):
+            _drain(wake)
 
 
 def _gui_turn(gui: InputHook, context: InputHookContext, wake: int, timeout: float) -> None:
@@ -196,7 +201,7 @@ def _gui_turn(gui: InputHook, context: InputHookContext, wake: int, timeout: flo
     stop_r, stop_w = os.pipe()
 
     def watch() -> None:  # a thread: ends the turn the way the GUI's hook can see
-        select.select([context.fileno(), wake, stop_r], [], [], timeout)
+        _wait([context.fileno(), wake, stop_r], timeout)
         ended.set()
         os.write(w, b"x")
 
@@ -216,6 +221,16 @@ def _gui_turn(gui: InputHook, context: InputHookContext, wake: int, timeout: flo
         for end in (r, w, stop_r, stop_w):
             os.close(end)
         _drain(wake)
+
+
+def _wait(fds: list[int], timeout: float) -> list[int]:
+    """The descriptors of ``fds`` readable within ``timeout`` seconds (poll: any number)."""
+    if not hasattr(select, "poll"):  # pragma: no cover (not on Linux or macOS)
+        return select.select(fds, [], [], timeout)[0]
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return [fd for fd, _ in poller.poll(timeout * 1000)]
 
 
 def _terminal_fd() -> int:

@@ -52,16 +52,20 @@ from ._screen import Screen
 if TYPE_CHECKING:
     from igogo import Job
 
-__all__ = ["TerminalHost", "TerminalStream", "find_terminal_host"]
+__all__ = ["JobIO", "TerminalHost", "TerminalStream", "find_terminal_host"]
 
 _KEY: Final = "igogo_jupyter.terminal"
-"""Where a job's two streams are kept (``job.host_data``)."""
+"""Where a job's :class:`JobIO` is kept (``job.host_data``)."""
 
 
 def find_terminal_host() -> TerminalHost | None:
-    """The terminal host, if this process is terminal IPython at a prompt_toolkit prompt."""
+    """The terminal host, if this process is terminal IPython at a prompt_toolkit prompt.
+
+    Entry point ``igogo.hosts`` (``terminal``): cheap anywhere else, it imports nothing.
+    POSIX only (terminal modes, ``poll``); on Windows jobs run while cells wait.
+    """
     mod = sys.modules.get("IPython.terminal.interactiveshell")
-    if mod is None:
+    if mod is None or sys.platform == "win32":
         return None
     cls = mod.TerminalInteractiveShell
     if not cls.initialized():
@@ -125,6 +129,18 @@ class TerminalStream(io.TextIOBase):
         return "<stdout>" if self.index == 0 else "<stderr>"
 
 
+class JobIO:
+    """A job's two streams, and what ``sys.stdout``/``sys.stderr`` are while it runs."""
+
+    __slots__ = ("err", "streams")
+
+    def __init__(self, out: TerminalStream, err: TerminalStream) -> None:
+        self.err = err
+        """Where igogo reports the job's failure, whatever the job redirected."""
+        self.streams: tuple[Any, Any] = (out, err)
+        """Its own two, or what it redirected them to (``redirect_stdout`` outlives a yield)."""
+
+
 class TerminalHost(igogo.AsyncioHost):
     """Drives igogo's jobs from terminal IPython's prompt (an input hook) and its cells."""
 
@@ -165,23 +181,22 @@ class TerminalHost(igogo.AsyncioHost):
         job.origin = parent.origin if parent is not None else cell_number(self.shell)
         tail = Tail(TAIL_LINES)
         job.output_source = tail.text
-        streams = TerminalStream(self, job.id, 0, tail), TerminalStream(self, job.id, 1, tail)
-        job.host_data[_KEY] = streams
+        out, err = TerminalStream(self, job.id, 0, tail), TerminalStream(self, job.id, 1, tail)
+        job.host_data[_KEY] = JobIO(out, err)
 
     def switched_in(self, job: Job[Any]) -> None:
-        streams = job.host_data.get(_KEY)
-        if streams is not None:
+        jio: JobIO | None = job.host_data.get(_KEY)
+        if jio is not None:
             self._found = sys.stdout, sys.stderr
-            sys.stdout, sys.stderr = streams
+            sys.stdout, sys.stderr = jio.streams
         self.interrupts.step_began()
 
     def switched_out(self, job: Job[Any]) -> None:
         self.interrupts.step_ended()
+        jio: JobIO | None = job.host_data.get(_KEY)
         if self._found is not None:
-            job.host_data[_KEY] = (
-                sys.stdout,
-                sys.stderr,
-            )  # a redirection of its own outlives a yield
+            if jio is not None:
+                jio.streams = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = self._found
             self._found = None
         self.screen.draw()
@@ -217,8 +232,8 @@ class TerminalHost(igogo.AsyncioHost):
         except Exception:  # IPython could not format it: the plain traceback then
             super().report_failure(job)
             return
-        streams = job.host_data.get(_KEY)
-        err = streams[1] if streams is not None else self.terminal(1)
+        jio: JobIO | None = job.host_data.get(_KEY)
+        err = jio.err if jio is not None else self.terminal(1)
         where = "" if job.origin is None else f" (In [{job.origin}])"
         err.write(f"igogo: job {job.name!r}{where} failed:\n{text}\n")
         err.flush()
