@@ -90,7 +90,7 @@ def test_ctrl_c_in_a_script_waiting_at_module_level_runs_the_jobs_finally_blocks
         interrupt=1,
     )
     assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
-    assert sorted(result.stdout.split("\n")[1:-1]) == ["a finally", "b finally"]
+    assert sorted(result.stdout.split("\n")[1:-1]) == ["a finally", "b finally"], result.stderr
 
 
 def test_one_ctrl_c_stops_igogo_run_with_a_job_that_never_yields(tmp_path: Path) -> None:
