@@ -267,6 +267,9 @@ def _at_exit(sched: Scheduler) -> None:
             RuntimeWarning,
             stacklevel=1,
         )
+    # The interpreter is exiting, often because of the Ctrl-C that stopped the script: a
+    # Ctrl-C still held for the jobs has had its effect and must not cut this pump short.
+    sched.interrupt_pending = False
     for job in live:
         sched.stop(job, "stopped at exit")
     try:
