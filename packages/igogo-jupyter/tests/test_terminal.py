@@ -71,7 +71,8 @@ class Terminal:
         self.raw = ""
         self.count = 1
         """The number of the prompt waiting now (``In [count]:``)."""
-        self.wait_for(r"In \[1\]:")
+        self.prompt_shown = self.wait_for(r"In \[1\]:").end()
+        """Where in the text that prompt was first drawn: what jobs print at it comes after."""
 
     @property
     def text(self) -> str:
@@ -117,6 +118,7 @@ class Terminal:
         self.child.send("\r")
         m = self.wait_for(rf"In \[{self.count + 1}\]:", after=start)
         self.count += 1
+        self.prompt_shown = m.end()
         return self.text[start : m.start()]
 
     def run(self, code: str) -> str:
@@ -173,7 +175,7 @@ def hello(name, n=3, pause=0.3):
 def test_jobs_print_while_the_prompt_waits(term: Terminal) -> None:
     term.run(HELLO)
     term.run('a, b = hello("a"), hello("b")')  # returns at once: the next prompt is up
-    start = len(term.text)
+    start = term.prompt_shown
     # No key pressed from here on: the jobs run, and print, while the prompt waits.
     term.wait_for(r"^bye from a$", after=start)
     term.wait_for(r"^bye from b$", after=start)
@@ -311,7 +313,7 @@ def draw():
     )
     # The user has a figure of their own while the job draws.
     term.run("mine = plt.figure(); plt.plot([0, 1]); j = draw()")
-    start = len(term.text)
+    start = term.prompt_shown
     term.wait_for(r"^drawn 2$", after=start)
     out = term.run(
         "print('after', plt.gcf() is mine, plt.get_fignums(), len(mine.axes[0].lines),"
@@ -320,7 +322,7 @@ def draw():
     assert "after True [1] 1 True" in lines(out), out
     # The user has no figure when a job ends: their next plt.plot is a figure of their own.
     term.run("plt.close('all'); j = draw()")
-    term.wait_for(r"^drawn 2$", after=len(term.text))
+    term.wait_for(r"^drawn 2$", after=term.prompt_shown)
     out = term.run(
         "plt.plot([5])\n"
         "print('mine', plt.gcf() is not j.result(), plt.get_fignums(),"
@@ -345,7 +347,7 @@ def rows(n):
 """
     )
     term.run("a = igogo.job(name='load')(rows)(40); b = igogo.job(name='train')(rows)(60)")
-    start = len(term.text)
+    start = term.prompt_shown
     term.wait_for(r"load: rows: 100%\|#+\| 40/40", after=start)
     term.wait_for(r"train: rows: 100%\|#+\| 60/60", after=start)
     shown = lines(term.text[start:])
@@ -382,7 +384,7 @@ def beat():
     )
     term.run("%gui fakegui")  # before the first job, as %matplotlib tk would be
     term.run("b = beat()")
-    start = len(term.text)
+    start = term.prompt_shown
     term.wait_for(r"^beat 3 ", after=start)
     beats = re.findall(r"^beat (\d) (\d+) (\w+)$", term.text[start:], re.M)
     assert [int(i) for i, _, _ in beats] == [0, 1, 2, 3], beats
@@ -427,7 +429,7 @@ def beat():
     term.wait_for(r"^beat 1 0 igogo$")  # igogo's hook, no GUI yet
     out = term.run("%gui fakegui")  # as %matplotlib tk would, while the job runs
     assert "already running" not in out, out  # IPython accepted it
-    start = len(term.text)
+    start = term.prompt_shown
     first = int(term.wait_for(r"^beat (\d+) [1-9]\d* igogo$", after=start).group(1))
     term.wait_for(rf"^beat {first + 2} ", after=start)
     counts = [int(n) for n in re.findall(r"^beat \d+ (\d+) igogo$", term.text[start:], re.M)]
