@@ -459,3 +459,20 @@ def test_outside_ipython_the_host_entry_points_import_nothing_heavy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == "['BlockingHost'] []", done.stdout + done.stderr
+
+
+def test_await_in_a_cell_and_jobs_under_gui_asyncio(term: Terminal) -> None:
+    term.run(HELLO)
+    # A cell that awaits a job runs it on IPython's asyncio loop (the host's own).
+    out = term.run("j = hello('c', n=2, pause=0.1); await j; print('awaited', j.state)")
+    assert lines(out)[-3:] == ["hello from c 1", "bye from c", "awaited done"], out
+    term.run("j = hello('d', n=2, pause=0.1)")  # and the next job runs at the prompt again
+    term.wait_for(r"^bye from d$", after=term.prompt_shown)
+    # Under %gui asyncio the prompt itself runs on that loop: no hook of igogo's is needed.
+    term.run("%gui asyncio")
+    term.run("j = hello('e', n=2, pause=0.1)")
+    term.wait_for(r"^bye from e$", after=term.prompt_shown)
+    out = term.run("print('loop', get_ipython().active_eventloop)")
+    assert "loop asyncio" in lines(out), out
+    term.run("%gui")
+    assert_clean(term)
