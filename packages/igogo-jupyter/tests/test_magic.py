@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from igogo_jupyter.testing import Execution, KernelDriver
@@ -257,7 +257,7 @@ _LINES = st.one_of(
     st.lists(st.one_of(_TOKENS, st.text(max_size=6)), max_size=8).map(" ".join),
     st.lists(_TOKENS, max_size=8).map("".join),
 )
-_LITERALS = (str, int, float, bool)
+_LITERALS = (str, int, float, bool, type(None))  # None: "the default" (preempt=None)
 
 
 @pytest.fixture(scope="module")
@@ -279,6 +279,7 @@ def shell() -> Iterator[Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(line=_LINES)
+@example(line="preempt=None")  # None is a literal too: "the default"
 def test_any_option_line_gives_literal_options_or_a_usage_error(
     shell: Any, monkeypatch: pytest.MonkeyPatch, line: str
 ) -> None:
