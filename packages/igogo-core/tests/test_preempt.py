@@ -82,6 +82,31 @@ def busy_beside_witness(work: Callable[[Witness], object]) -> Witness:
     return holder[0]
 
 
+def order_of_busy_and_witness(work: Callable[[], object], preempt: bool = True) -> list[str]:
+    """Run ``work`` in a job (preemptible or not) beside a cooperative witness: who ended first."""
+    order: list[str] = []
+
+    @igogo.job(preempt=preempt)
+    def busy() -> None:
+        work()
+        order.append("busy")
+
+    @igogo.job
+    def witness() -> None:
+        order.append("witness")
+
+    jobs = [busy(), witness()]
+    assert igogo.wait(*jobs, timeout=10)
+    return order
+
+
+def spin_for(seconds: float) -> None:
+    """A plain loop in this file (user code unless a test excludes it)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
 # -- plain loops run beside other jobs ------------------------------------------------------------
 
 
@@ -436,22 +461,7 @@ def test_the_reason_is_said_once() -> None:
 
 
 def test_cooperative_jobs_are_not_preempted() -> None:
-    order: list[str] = []
-
-    @igogo.job
-    def busy() -> None:
-        end = time.monotonic() + 0.1
-        while time.monotonic() < end:
-            pass
-        order.append("busy")
-
-    @igogo.job
-    def witness() -> None:
-        order.append("witness")
-
-    jobs = [busy(), witness()]
-    assert igogo.wait(*jobs, timeout=10)
-    assert order == ["busy", "witness"]
+    assert order_of_busy_and_witness(lambda: spin_for(0.1), preempt=False) == ["busy", "witness"]
 
 
 # -- options and settings -----------------------------------------------------------------------
@@ -545,23 +555,9 @@ def test_include_and_exclude_by_module_and_path() -> None:
 
 
 def test_excluded_code_is_not_split() -> None:
+    assert order_of_busy_and_witness(lambda: spin_for(0.1)) == ["witness", "busy"]  # user code
     igogo.configure(preempt_exclude=[__file__])
-    order: list[str] = []
-
-    @igogo.job(preempt=True)
-    def busy() -> None:
-        end = time.monotonic() + 0.1
-        while time.monotonic() < end:
-            pass
-        order.append("busy")
-
-    @igogo.job
-    def witness() -> None:
-        order.append("witness")
-
-    jobs = [busy(), witness()]
-    assert igogo.wait(*jobs, timeout=10)
-    assert order == ["busy", "witness"]
+    assert order_of_busy_and_witness(lambda: spin_for(0.1)) == ["busy", "witness"]
 
 
 def test_no_trace_and_no_live_preemptible_job_after_the_jobs_end() -> None:
@@ -599,24 +595,6 @@ def library(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     yield igogo_test_library
     sys.modules.pop("igogo_test_library", None)
-
-
-def order_of_busy_and_witness(work: Callable[[], object]) -> list[str]:
-    """Run ``work`` in a preemptible job beside a cooperative witness: who finished first."""
-    order: list[str] = []
-
-    @igogo.job(preempt=True)
-    def busy() -> None:
-        work()
-        order.append("busy")
-
-    @igogo.job
-    def witness() -> None:
-        order.append("witness")
-
-    jobs = [busy(), witness()]
-    assert igogo.wait(*jobs, timeout=10)
-    return order
 
 
 def test_a_registered_package_is_library_code_and_never_split(library: Any) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from igogo_jupyter.testing import cell_text, run_notebook
 
 CELLS = [
     # 0: a job that prints after its cell has finished
@@ -43,34 +44,12 @@ CELLS = [
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run_notebook(headless: bool, cells: list[str] = CELLS, **env_vars: str) -> Any:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    env = dict(os.environ)
-    env.pop("IGOGO_HEADLESS", None)
-    env.pop("IGOGO_HEADLESS_FAIL", None)
-    if headless:
-        env["IGOGO_HEADLESS"] = "1"
-    env.update(env_vars)
-    client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=False)
-    client.execute(env=env)
-    return nb
-
-
-def cell_text(cell: Any) -> str:
-    """All text a cell shows: streams and the text/plain of displays."""
-    parts = []
-    for out in cell.outputs:
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif out.output_type in ("display_data", "execute_result"):
-            parts.append(out.data.get("text/plain", ""))
-        elif out.output_type == "error":
-            parts.append("\n".join(out.traceback))
-    return ANSI.sub("", "".join(parts))
+def run(headless: bool, cells: list[str] = CELLS, **env: str) -> Any:
+    return run_notebook(cells, headless=headless, env=env, timeout=60)
 
 
 def test_headless_puts_every_jobs_output_in_its_own_cell() -> None:
-    nb = run_notebook(headless=True, IGOGO_HEADLESS_FAIL="0")
+    nb = run(True, IGOGO_HEADLESS_FAIL="0")
     texts = [cell_text(c) for c in nb.cells]
     assert texts[0] == "hello 0\nhello 1\nhello 2\nto stderr\n"
     assert texts[1].startswith("about to fail\n")
@@ -92,7 +71,7 @@ def test_a_failed_job_fails_the_run_at_the_cell_that_waits() -> None:
     from nbclient.exceptions import CellExecutionError
 
     with pytest.raises(CellExecutionError) as caught:
-        run_notebook(headless=True)
+        run(True)
     message = ANSI.sub("", str(caught.value))
     assert "JobsFailedError" in message
     assert "1 igogo job failed: 'bad' (cell [2]): ValueError: headless boom" in message
@@ -129,7 +108,7 @@ def test_rich_jobs_are_recorded_rendered() -> None:
         "%%igogo --kind html\nprint('<b>bold</b>')",
         "igogo.wait_all()",
     ]
-    nb = run_notebook(headless=True, cells=cells)
+    nb = run(True, cells)
     (md,) = [o for o in nb.cells[1].outputs if o.get("data", {}).get("text/markdown")]
     assert md.data["text/markdown"] == "# Title\n*done*\n"
     (page,) = [o for o in nb.cells[2].outputs if o.get("data", {}).get("text/html")]
@@ -142,14 +121,14 @@ def test_without_headless_an_unattended_run_is_warned_once_in_the_notebook() -> 
         "quiet();",
         "igogo.wait_all()",
     ]
-    nb = run_notebook(headless=False, cells=cells)
+    nb = run(False, cells)
     texts = [cell_text(c) for c in nb.cells]
     assert "IGOGO_HEADLESS=1" in texts[0] and "RuntimeWarning" in texts[0]
     assert "IGOGO_HEADLESS" not in texts[1] + texts[2]
 
 
 def test_without_headless_the_notebook_still_completes() -> None:
-    nb = run_notebook(headless=False)
+    nb = run(False)
     texts = [cell_text(c) for c in nb.cells]
     assert texts[4] == "before wait\nall done\n"
     # The waiting cell never shows what the jobs printed for their own cells.
@@ -187,9 +166,7 @@ def test_headless_keeps_output_of_a_job_that_ends_between_cells_and_its_displays
         "print('third cell')",
         "igogo.wait_all()",
     ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    env = dict(os.environ, IGOGO_HEADLESS="1")
-    NotebookClient(nb, timeout=60, kernel_name="python3").execute(env=env)
+    nb = run(True, cells)
     first = cell_text(nb.cells[0])
     assert "short job ran" in first
     assert "'first slot'" in first and "'second slot'" in first

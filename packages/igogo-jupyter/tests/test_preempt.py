@@ -205,46 +205,47 @@ def test_an_interrupt_goes_to_the_busy_cell_not_to_the_plain_loop(kernel: Kernel
     kernel.run("%igogo stop bystander")
 
 
-def test_a_debuggers_trace_makes_the_cell_cooperative_and_says_why(
-    fresh_kernel: KernelDriver,
-) -> None:
-    k = fresh_kernel
+def cooperative_cell_says(k: KernelDriver, hold: str, release: str) -> str:
+    """With ``hold`` run first (someone else holds what preemption needs), a ``%%igogo``
+    cell runs cooperatively and completes; returns what it showed on stderr."""
     k.run("import sys, igogo\n%load_ext igogo")
-    k.run("def tracer(frame, event, arg):\n    return None\nsys.settrace(tracer)")
+    k.run(hold)
     try:
         cell = k.run(
-            "%%igogo --name traced\n"
+            "%%igogo --name held\n"
             "mine = igogo.current_job().preemptive\n"
             "for _ in range(3):\n"
             "    pass"
         )
         k.run("igogo.wait_all(10)")
         assert k.eval("mine") is False
-        shown = k.stdout(cell, "stderr")
-        assert "runs cooperatively" in shown and "sys.settrace: tracer" in shown, shown
         assert not k.errors(cell)
+        shown = k.stdout(cell, "stderr")
+        assert "runs cooperatively" in shown, shown
+        return shown
     finally:
-        k.run("sys.settrace(None)")
+        k.run(release)
+
+
+def test_a_debuggers_trace_makes_the_cell_cooperative_and_says_why(
+    fresh_kernel: KernelDriver,
+) -> None:
+    shown = cooperative_cell_says(
+        fresh_kernel,
+        "def tracer(frame, event, arg):\n    return None\nsys.settrace(tracer)",
+        "sys.settrace(None)",
+    )
+    assert "sys.settrace: tracer" in shown, shown
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring tool ids are 3.12+")
 def test_held_tool_ids_make_the_cell_cooperative_and_say_why(fresh_kernel: KernelDriver) -> None:
-    k = fresh_kernel
-    k.run("import sys, igogo\n%load_ext igogo")
-    k.run("for t in (3, 4):\n    sys.monitoring.use_tool_id(t, 'someone else')")
-    try:
-        cell = k.run(
-            "%%igogo --name refused\n"
-            "mine = igogo.current_job().preemptive\n"
-            "for _ in range(3):\n"
-            "    pass"
-        )
-        k.run("igogo.wait_all(10)")
-        assert k.eval("mine") is False
-        shown = k.stdout(cell, "stderr")
-        assert "runs cooperatively" in shown and "tool ids" in shown, shown
-    finally:
-        k.run("for t in (3, 4):\n    sys.monitoring.free_tool_id(t)")
+    shown = cooperative_cell_says(
+        fresh_kernel,
+        "for t in (3, 4):\n    sys.monitoring.use_tool_id(t, 'someone else')",
+        "for t in (3, 4):\n    sys.monitoring.free_tool_id(t)",
+    )
+    assert "tool ids" in shown, shown
 
 
 def test_the_same_cell_run_twice_is_preemptive_both_times(kernel: KernelDriver) -> None:

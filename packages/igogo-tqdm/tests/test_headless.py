@@ -7,31 +7,8 @@ line in the job's output, which igogo-jupyter writes into the job's cell.
 
 from __future__ import annotations
 
-import os
-import re
-from typing import Any
-
-import nbformat
-from nbclient import NotebookClient
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def run(cells: list[str]) -> Any:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    env = dict(os.environ, IGOGO_HEADLESS="1")
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute(env=env)
-    return nb
-
-
-def text(cell: Any) -> str:
-    parts = []
-    for out in cell.outputs:
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif out.output_type in ("display_data", "execute_result"):
-            parts.append(out.data.get("text/plain", ""))
-    return ANSI.sub("", "".join(parts))
+from igogo_jupyter.testing import cell_text as text
+from igogo_jupyter.testing import run_notebook as run
 
 
 def test_each_jobs_bar_ends_in_its_own_cell_at_its_final_state() -> None:

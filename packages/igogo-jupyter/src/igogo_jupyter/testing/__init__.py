@@ -42,6 +42,10 @@ The fixtures' machinery (pytest)
     ``pytest_runtest_makereport``, so that a test that failed already is not failed
     again.  These three need pytest and are imported from here on first use only, so
     the benchmark uses the driver without pytest.
+
+Whole notebooks
+    ``run_notebook(cells, headless=True)`` executes cells as nbclient (and papermill)
+    does, in a kernel with ``IGOGO_HEADLESS=1``; ``cell_text(cell)`` is what a cell kept.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ if TYPE_CHECKING:
         did_fail,
         pytest_runtest_makereport,
     )
+    from igogo_jupyter.testing._notebooks import cell_text, run_notebook
 
 __all__ = [
     "OUTPUT_TYPES",
@@ -74,9 +79,11 @@ __all__ = [
     "KernelDriver",
     "LeakCheck",
     "Message",
+    "cell_text",
     "did_fail",
     "kernel_time",
     "pytest_runtest_makereport",
+    "run_notebook",
     "running_kernel",
 ]
 
@@ -84,6 +91,10 @@ _NEED_PYTEST = frozenset({"Cleanup", "LeakCheck", "pytest_runtest_makereport", "
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("cell_text", "run_notebook"):  # nbclient loads on first use
+        from igogo_jupyter.testing import _notebooks
+
+        return getattr(_notebooks, name)
     if name in _NEED_PYTEST:
         from igogo_jupyter.testing import _fixtures
 
