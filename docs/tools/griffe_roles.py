@@ -21,17 +21,12 @@ import griffe
 
 ROOT = Path(__file__).resolve().parents[2]
 SEARCH_PATHS = [str(p) for p in sorted((ROOT / "packages").glob("*/src"))]
-# The modules the API reference documents, each with every name of its `__all__`. A name
-# exported by two of them is linked to the first (igogo.Host rather than igogo.lowlevel.Host).
-PUBLIC_MODULES = [
-    "igogo",
-    "igogo.lowlevel",
-    "igogo.testing",
-    "igogo_jupyter",
-    "igogo_jupyter.testing",
-    "igogo_mpl",
-    "igogo_tqdm",
-]
+# The modules the API reference documents, each with every name of its `__all__`: the sections
+# of the API snapshot (packages/igogo-core/tests/api_snapshot.txt), which its test writes from
+# its own list, so the two cannot drift apart. A name exported by two of them is linked to the
+# first (igogo.Host rather than igogo.lowlevel.Host).
+_SNAPSHOT = ROOT / "packages" / "igogo-core" / "tests" / "api_snapshot.txt"
+PUBLIC_MODULES = [line[1:-1] for line in _SNAPSHOT.read_text().splitlines() if line.startswith("[")]
 # Special methods that say nothing a reader of the API needs (__init__'s parameters are shown
 # with the class: merge_init_into_class).
 HIDDEN = {"__repr__", "__str__", "__get__", "__hash__", "__eq__", "__init_subclass__", "__slots__"}
