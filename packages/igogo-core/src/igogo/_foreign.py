@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["call", "failures", "label", "logger"]
+__all__ = ["call", "failed", "failures", "label", "logger"]
 
 logger: Final = logging.getLogger("igogo")
 
@@ -55,21 +55,36 @@ def call(
     try:
         return True, fn(*args)
     except Exception as e:
-        name = label(owner) if owner is not None else getattr(fn, "__qualname__", repr(fn))
-        # Logged once per owner: a plugin named by a string may fail again later (its
-        # bar, its import hook); a hook object is removed at its first failure.
-        if not (isinstance(owner, str) and name in failures):
-            if owner is not None:
-                failures[name] = f"disabled: {what} raised {type(e).__name__}: {_safe_str(e)}"
-            logger.exception(
-                "igogo: %s of %s raised%s", what, name, "; disabled" if owner is not None else ""
-            )
-        if disable is not None:
-            try:
-                disable()
-            except Exception:
-                logger.exception("igogo: disabling %s after its failure raised too", name)
+        failed(owner, what, fn, e, disable)
         return False, None
+
+
+def failed(
+    owner: object,
+    what: str,
+    fn: Callable[..., Any],
+    e: Exception,
+    disable: Callable[[], object] | None = None,
+) -> None:
+    """What :func:`call` does when ``fn`` raised ``e``; call it in the ``except`` block.
+
+    For callers on a hot path that make the call themselves (the hooks on every
+    switch) and come here only on a failure.
+    """
+    name = label(owner) if owner is not None else getattr(fn, "__qualname__", repr(fn))
+    # Logged once per owner: a plugin named by a string may fail again later (its
+    # bar, its import hook); a hook object is removed at its first failure.
+    if not (isinstance(owner, str) and name in failures):
+        if owner is not None:
+            failures[name] = f"disabled: {what} raised {type(e).__name__}: {_safe_str(e)}"
+        logger.exception(
+            "igogo: %s of %s raised%s", what, name, "; disabled" if owner is not None else ""
+        )
+    if disable is not None:
+        try:
+            disable()
+        except Exception:
+            logger.exception("igogo: disabling %s after its failure raised too", name)
 
 
 def _safe_str(e: BaseException) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, Final
 
-from ._foreign import call, logger
+from ._foreign import call, failed, logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,8 +61,11 @@ class Hook:
 class Hooks:
     """The registered hooks, kept as one list of bound methods per event.
 
-    The lists are what the hub iterates on every switch, so an event nobody
-    listens to costs one truth test of an empty list.
+    The lists are what the hub reads on every switch, so an event nobody listens
+    to costs one truth test of an empty list, and a listened one a plain call
+    per hook inside one ``try``.  A change of hooks builds new lists instead of
+    editing them: a call running over the old list (a hook removing itself, or
+    another, from inside an event) goes on undisturbed.
     """
 
     def __init__(self) -> None:
@@ -72,6 +75,8 @@ class Hooks:
         self.switched_out: list[Callable[[Job[Any]], Any]] = []
         self.job_finished: list[Callable[[Job[Any]], Any]] = []
         self.take_display: list[Callable[[Job[Any], Any], Any]] = []
+        self._owners: dict[Callable[..., Any], object] = {}
+        """The hook each bound method belongs to (bound methods hash by object and function)."""
 
     @staticmethod
     def _methods(hook: object) -> list[tuple[str, Callable[..., Any]]]:
@@ -82,20 +87,18 @@ class Hooks:
             and getattr(type(hook), ev, None) is not getattr(Hook, ev)  # not overridden: no call
         ]
 
-    @classmethod
-    def _bound(cls, hook: object) -> list[tuple[Callable[..., Any]]]:
-        return [(m,) for _, m in cls._methods(hook)]
-
     def _rebuild(self) -> None:
+        found = [(h, self._methods(h)) for h in self.hooks]
         for ev in _METHODS:
-            getattr(self, ev)[:] = [m for h in self.hooks for e, m in self._methods(h) if e == ev]
+            setattr(self, ev, [m for _, ms in found for e, m in ms if e == ev])
+        self._owners = {m: h for h, ms in found for _, m in ms}
 
     def add(self, hook: object) -> None:
         """Register ``hook``; it must define at least one of the events."""
         if not self._methods(hook):
             raise TypeError(f"{hook!r} is not a hook: it defines none of {', '.join(_METHODS)}")
         if all(h is not hook for h in self.hooks):
-            self.hooks.append(hook)
+            self.hooks = [*self.hooks, hook]
             self._rebuild()
 
     def remove(self, hook: object) -> bool:
@@ -108,24 +111,28 @@ class Hooks:
         return True
 
     def call(self, methods: list[Callable[[Job[Any]], Any]], job: Job[Any]) -> None:
-        """Call each method with ``job``; disable the hook of any that raises."""
-        for m in tuple(methods):
-            owner = self._owner(m)
-            call(owner, _name(m), m, job, disable=functools.partial(self.remove, owner))
+        """Call each method with ``job``; disable the hook of any that raises.
+
+        On every switch: the methods are called directly, and only a failure
+        goes through :func:`igogo._foreign.failed`.
+        """
+        for m in methods:
+            try:
+                m(job)
+            except Exception as e:
+                owner = self._owners.get(m, m)
+                failed(owner, _name(m), m, e, functools.partial(self.remove, owner))
 
     def take_display_of(self, job: Job[Any], obj: object) -> bool:
         """Whether a hook's ``take_display(job, obj)`` has shown ``obj`` itself."""
-        for m in tuple(self.take_display):
-            owner = self._owner(m)
+        for m in self.take_display:
+            owner = self._owners.get(m, m)
             ok, taken = call(
                 owner, "take_display", m, job, obj, disable=functools.partial(self.remove, owner)
             )
             if ok and taken:
                 return True
         return False
-
-    def _owner(self, m: Callable[..., Any]) -> object:
-        return next((h for h in self.hooks if (m,) in self._bound(h)), m)
 
 
 def _name(m: Callable[..., Any]) -> str:
