@@ -40,6 +40,7 @@ from preempt import body_steps
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL_ENV, ORIGINAL_VERSION = "bench-original", "1.1.0"
 NEWER_ENV = "bench-py313"  # ours on Python 3.13, for the scenarios marked newer_python
+IPYKERNEL6_ENV = "bench-ipykernel6"  # ours on ipykernel 6, for the scenarios marked ipykernel6
 PYTHON_VAR = "IGOGO_BENCH_ORIGINAL_PYTHON"  # an interpreter with igogo 1.1.0; `none`: skip it
 T = 600.0  # the longest wait for any cell or set of jobs
 TASK = {
@@ -84,14 +85,18 @@ def jobs(k: KernelDriver, code: str) -> Execution:
     return start
 
 
-def beside(k: KernelDriver, p: dict[str, Any], count: str) -> tuple[list[float], float]:
-    """New cells' waits (send -> busy) beside the spinning jobs ``_bench_h``, and their loops'
-    turns per second (``count``: their counters); then the jobs are stopped."""
+def beside(
+    k: KernelDriver, p: dict[str, Any], count: str
+) -> tuple[list[tuple[float, float]], float]:
+    """New cells' waits (send -> busy, send -> idle) beside the spinning jobs ``_bench_h``, and
+    their loops' turns per second meanwhile (``count``: their counters); then the jobs stop."""
     k.pump(p["warm_s"])
     spins0, t0 = sum(k.eval(count)), time.monotonic()
     waits = []
     for _ in range(p["samples"]):
-        waits.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
+        ex = k.finish(k.send("_bench_x = 1"), T)
+        assert ex.idle_at is not None
+        waits.append((ex.start_latency, ex.idle_at - ex.sent))
         k.pump(p["gap_s"])
     rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
     jobs(k, "_bench_running = False")
@@ -173,6 +178,27 @@ _bench_h = [_bench_loop({p["n"]}, {p["k"]}, {p["rounds"]})]""",
     return split(result(k, "loop", start), "kloop-yielder", "kloop-bare")  # (yielding, bare)
 
 
+def sc_switch(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+    """A switch in a kernel: `igogo.sleep(0)` round trips of two jobs a cell waits for (the
+    host's and the plugins' hooks on every switch), then again once pyplot is imported."""
+    sfx = p.get("suffix", "")
+    k.run("""
+@igogo.job
+def _bench_bounce(n):
+    for _ in range(n):
+        igogo.sleep(0)
+def _bench_switches(n):
+    t0 = time.perf_counter()
+    igogo.wait(_bench_bounce(n), _bench_bounce(n))
+    return (time.perf_counter() - t0) / (2 * n)""")
+    out = []
+    for name, setup in (("switch", ""), ("switch-pyplot", "import matplotlib.pyplot")):
+        k.run(setup)
+        samples = [k.eval(f"_bench_switches({p['n']})") for _ in range(p["rounds"])]
+        out.append(benchmark(name + sfx, samples))
+    return out
+
+
 def sc_print(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
     """A job printing N lines: IOPub bytes and messages, time until the last output arrived."""
     k.run("@igogo.job\ndef _bench_printer(n):\n    for i in range(n):\n        print('line', i)")
@@ -193,8 +219,10 @@ def sc_print(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
 
 
 def sc_latency(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """A new cell's wait (send -> busy) while N jobs spin on yielder()."""
-    n = p["jobs"]
+    """New cells beside N jobs spinning on yielder(): send -> busy and send -> idle; the jobs'
+    loop turns per second while nothing is sent, and while a cell waits for them (all the CPU
+    theirs), whose ratio is the jobs' share of the CPU in an idle kernel."""
+    n, sfx = p["jobs"], p.get("suffix", "")
     k.run(f"""
 _bench_running, _bench_spins = True, [0] * {n}
 @igogo.job
@@ -203,8 +231,57 @@ def _bench_spinner(i):
         _bench_spins[i] += 1
         igogo.yielder()
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
+    out = []
+    if n and p["system"] == "ours":  # the original has no igogo.wait_all to drive them with
+        k.pump(p["warm_s"])
+        s0, t0 = sum(k.eval("_bench_spins")), time.monotonic()
+        k.pump(p["quiet_s"])
+        quiet = (sum(k.eval("_bench_spins")) - s0) / (time.monotonic() - t0)
+        # The same jobs driven by a cell waiting for them: no loop, no gaps between ticks.
+        k.run(f"""_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
+igogo.wait_all({p["quiet_s"]})
+_bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_t0)""")
+        out += [
+            benchmark(f"latency-{n}-quiet{sfx}", [quiet], "integer"),
+            benchmark(f"latency-{n}-driven{sfx}", [k.eval("_bench_driven")], "integer"),
+        ]
     waits, rate = beside(k, p, "_bench_spins")
-    return [benchmark(f"latency-{n}", waits), benchmark(f"latency-{n}-spins", [rate], "integer")]
+    return [
+        *out,
+        benchmark(f"latency-{n}{sfx}", [busy for busy, _ in waits]),
+        benchmark(f"latency-{n}-done{sfx}", [done for _, done in waits]),
+        benchmark(f"latency-{n}-spins{sfx}", [rate], "integer"),
+    ]
+
+
+def sc_click(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+    """A click on a job's Stop button (a widget comm message) beside N jobs spinning on
+    yielder(): from the click sent until the job's ``finally`` ran (one clock: CLOCK_MONOTONIC)."""
+    n, sfx = p["jobs"], p.get("suffix", "")
+    k.run(f"""import igogo_jupyter._widgets as _bench_widgets
+_bench_running, _bench_stopped = True, {{}}
+@igogo.job
+def _bench_spinner(i):
+    try:
+        while _bench_running:
+            igogo.yielder()
+    finally:
+        _bench_stopped[i] = time.monotonic()
+_bench_h = [_bench_spinner(-1 - i) for i in range({n})]""")
+    k.pump(p["warm_s"])
+    waits = []
+    for r in range(p["rounds"]):
+        k.run(f"_bench_t = _bench_spinner({r})")  # its row (and Stop button) in this cell
+        comm = k.eval("_bench_widgets.controls_for(_bench_t).stop.model_id")
+        k.pump(p["gap_s"])
+        content = {"comm_id": comm, "data": {"method": "custom", "content": {"event": "click"}}}
+        msg = k.kc.session.msg("comm_msg", content)
+        sent = time.monotonic()
+        k.kc.shell_channel.send(msg)
+        k.wait_until(lambda r=r: k.eval(f"{r} in _bench_stopped"), timeout=T)
+        waits.append(k.eval(f"_bench_stopped[{r}]") - sent)
+    jobs(k, "_bench_running = False")
+    return [benchmark(f"click-{n}{sfx}", waits)]
 
 
 def sc_tqdm(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
@@ -247,7 +324,10 @@ def sc_preempt(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
         raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
     waits, rate = beside(k, p, "[" + ", ".join(counters) + "]")
     py = f"py{p['python']}"
-    return [benchmark(f"{name}-{py}", waits), benchmark(f"{name}-spins-{py}", [rate], "integer")]
+    return [
+        benchmark(f"{name}-{py}", [busy for busy, _ in waits]),
+        benchmark(f"{name}-spins-{py}", [rate], "integer"),
+    ]
 
 
 def sc_mpl(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
@@ -296,7 +376,7 @@ def _bench_plot(frames, interval, explicit):
 
 def sc_sleepers(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
     """N jobs each sleeping 0.2-1.0 s: kernel RSS per job once all sleep, wake-up lateness."""
-    n = p["n"]
+    n, sfx = p["n"], p.get("suffix", "")
     k.run(f"""
 _bench_parked, _bench_late = [0], []
 @igogo.job
@@ -336,10 +416,13 @@ _bench_start_s = time.perf_counter() - _bench_t""")
     )
     if len(late) != n:
         raise RuntimeError(f"{len(late)} of {n} sleepers recorded their wake-up")
+    shown = list(k.of(start))  # what the starting cell shows: rows, a note, their widgets
     return [
-        benchmark(f"sleepers-{n}-rss", [rss], "byte"),
-        benchmark(f"sleepers-{n}-lateness", late),
-        benchmark(f"sleepers-{n}-start", [started]),
+        benchmark(f"sleepers-{n}-rss{sfx}", [rss], "byte"),
+        benchmark(f"sleepers-{n}-lateness{sfx}", late),
+        benchmark(f"sleepers-{n}-start{sfx}", [started]),
+        benchmark(f"sleepers-{n}-messages{sfx}", [len(shown)], "integer"),
+        benchmark(f"sleepers-{n}-bytes{sfx}", [sum(m["_bytes"] for m in shown)], "byte"),
     ]
 
 
@@ -381,6 +464,7 @@ class Scenario:
     group: str = "kernels"  # the results file it belongs to (kernels, mpl, workers)
     ours_only: str = ""  # why the original igogo 1.1.0 does not run it (empty: it does)
     newer_python: bool = False  # ours also runs it on Python 3.13 (benchmarks named -pyX.Y)
+    ipykernel6: bool = False  # ours also runs it on ipykernel 6 (benchmarks named -ipykernel6)
 
 
 def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
@@ -389,7 +473,8 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
         return small if quick else full
 
     lat = q(
-        {"samples": 15, "warm_s": 1.0, "gap_s": 0.2}, {"samples": 3, "warm_s": 0.2, "gap_s": 0.05}
+        {"samples": 40, "warm_s": 1.0, "gap_s": 0.1, "quiet_s": 2.0},
+        {"samples": 3, "warm_s": 0.2, "gap_s": 0.05, "quiet_s": 0.2},
     )
     sleep = {"start_timeout": 300.0, "rss_limit": 3 * 2**30}
     out = [
@@ -397,8 +482,25 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
             "yielder", sc_yielder, q({"seconds": 2.0, "rounds": 3}, {"seconds": 0.02, "rounds": 1})
         ),
         Scenario("loop", sc_loop, q({"n": 20_000, "rounds": 6}, {"n": 200, "rounds": 2})),
+        Scenario(
+            "switch",
+            sc_switch,
+            q({"n": 20_000, "rounds": 7}, {"n": 200, "rounds": 1}),
+            ours_only="igogo 1.1.0 has no igogo.wait",
+            ipykernel6=True,
+        ),
         Scenario("print", sc_print, q({"sizes": [100, 500, 2000]}, {"sizes": [50]})),
-        *[Scenario(f"latency{n}", sc_latency, {**lat, "jobs": n}) for n in q((0, 1, 3, 10), (1,))],
+        *[
+            Scenario(f"latency{n}", sc_latency, {**lat, "jobs": n}, ipykernel6=True)
+            for n in q((0, 1, 3, 10, 100), (0, 1))
+        ],
+        Scenario(
+            "click",
+            sc_click,
+            {**lat, "jobs": 10, "rounds": q(15, 2)},
+            ours_only="the original's Stop button is another widget",
+            ipykernel6=True,
+        ),
         Scenario(
             "tqdm",
             sc_tqdm,
@@ -418,6 +520,16 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
             for n in q((1, 3, 10), (3,))
         ],
         *[Scenario(f"sleepers{n}", sc_sleepers, {**sleep, "n": n}) for n in q((100, 1000), (20,))],
+        *[
+            Scenario(
+                f"sleepers{n}",
+                sc_sleepers,
+                {**sleep, "n": n},
+                ours_only="igogo 1.1.0 did not start 1,000 jobs within 10 minutes",
+                ipykernel6=True,
+            )
+            for n in q((10_000,), ())
+        ],
         Scenario(
             "mpl",
             sc_mpl,
@@ -472,15 +584,18 @@ class Kind:
     system: str  # ours or original
     python: str
     version: str  # 3.11
-    label: str  # ours, original, ours on Python 3.13
+    label: str  # ours, original, ours on Python 3.13, ours on ipykernel 6
+    suffix: str = ""  # "-ipykernel6": appended to its benchmarks' names by the scenarios
 
     def runs(self, sc: Scenario) -> bool:
         if self.system == "original":
             return not sc.ours_only
+        if self.suffix:
+            return sc.ipykernel6
         return self.label == "ours" or sc.newer_python
 
     def failure_key(self, sc: Scenario) -> str:
-        return f"{sc.key}-py{self.version}" if sc.newer_python else sc.key
+        return f"{sc.key}-py{self.version}" if sc.newer_python else sc.key + self.suffix
 
 
 def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
@@ -505,6 +620,17 @@ def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
             for sc in scs:
                 if sc.newer_python:
                     got.failed["ours"][f"{sc.key}-py3.13"] = f"not run: {how}"
+    if any(sc.ipykernel6 for sc in scs):
+        python, how = hatch_env(IPYKERNEL6_ENV, create=not quick)
+        if python:
+            label = "ours on ipykernel 6"
+            kinds.append(Kind("ours", python, version_of(python), label, "-ipykernel6"))
+            got.context["ipykernel 6 kernels (ours)"] = how
+        else:
+            print(f"  note: no ipykernel 6 kernel: {how}", file=sys.stderr, flush=True)
+            for sc in scs:
+                if sc.ipykernel6:
+                    got.failed["ours"][f"{sc.key}-ipykernel6"] = f"not run: {how}"
     # The import time of each system's kernels: a full run's figure, not a partial one's.
     imports: dict[str, list[float]] = {
         k.system: [] for k in kinds if k.label == k.system and only is None
@@ -529,7 +655,7 @@ def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
 
     def one(kind: Kind, sc: Scenario, shared: KernelDriver | None) -> None:
         print(f"  {sc.key} / {kind.label} ...", file=sys.stderr, flush=True)
-        params = {**sc.params, "python": kind.version}
+        params = {**sc.params, "python": kind.version, "suffix": kind.suffix, "system": kind.system}
         if sc.key == "loop":
             params["k"] = loop_steps
         k = shared

@@ -241,7 +241,12 @@ def core_metrics() -> Rows:
     return out
 
 
+QUIET_SHARE_TARGET = 0.95 * 0.0  # 0.95 x the share before #15 (set from its measured run)
+LE13 = ("<=", 1.3)  # a new cell beside busy jobs, against the idle kernel (#15)
+
+
 def kernel_metrics() -> Rows:
+    both = (("", "ipykernel 7"), ("-ipykernel6", "ipykernel 6"))
     LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
     out: Rows = {
         "setup": [Metric("`import igogo` in a fresh kernel", median("import"), ms, summary=True)],
@@ -262,6 +267,11 @@ def kernel_metrics() -> Rows:
             )
         ],
     }
+    for sfx, kernel in both:
+        out[f"a switch in a kernel, {kernel}"] = [
+            Metric("`igogo.sleep(0)` round trip (job → hub → job)", median(f"switch{sfx}"), us),
+            Metric("the same once pyplot is imported", median(f"switch-pyplot{sfx}"), us),
+        ]
     for n in (50, 100, 500, 2000):
         top = n == 2000  # the issue's target, and the README's row
         out[f"a job printing {n:,} lines"] = [
@@ -274,11 +284,8 @@ def kernel_metrics() -> Rows:
             Metric("IOPub messages", median(f"print-{n}-messages"), summary=top),
             Metric("until the last output arrived", median(f"print-{n}-seconds"), ms, summary=top),
         ]
-    for n in (0, 1, 3, 10):  # beside no job: for scale, no target
-        out[f"a new cell beside {n} job(s) spinning on `yielder()` (send → busy)"] = [
-            *waits(f"latency-{n}", LIMITS if n else (None, None), summary=n > 0),
-            Metric("the jobs' loop turns per second", median(f"latency-{n}-spins")),
-        ]
+    for sfx, kernel in both:
+        out |= instant_rows(sfx, kernel)
     out["a new cell beside `for i in tqdm(range(10**6)): pass` in %%igogo (send → busy)"] = [
         *waits("tqdm-latency", LIMITS, summary=True),
         Metric("the loop's own time", median("tqdm-loop"), ms),
@@ -290,29 +297,92 @@ def kernel_metrics() -> Rows:
                 *waits(f"preempt-{n}-py{py}", LIMITS, summary=True),
                 Metric("the loops' iterations per second", median(f"preempt-{n}-spins-py{py}")),
             ]
-    for n in (20, 100, 1000):
-        out[f"{n:,} sleeping jobs in a kernel"] = [
+    sizes = [(20, "", ""), (100, "", ""), (1000, "", ""), *((10**4, x, f", {k}") for x, k in both)]
+    for n, sfx, kernel in sizes:
+        big = n == 10_000  # the targets of #15
+        out[f"{n:,} sleeping jobs in a kernel{kernel}"] = [
             Metric(
                 "memory per job (kernel RSS)",
-                median(f"sleepers-{n}-rss"),
+                median(f"sleepers-{n}-rss{sfx}"),
                 lambda x: fmt(x / 1024, "KiB"),
-                summary=True,
+                ("<=", 10 * 1024) if big else None,
+                summary=not big,
             ),
-            Metric("wake-up lateness, p99", p99(f"sleepers-{n}-lateness"), ms, summary=True),
-            Metric(f"time to start {n:,} jobs from one cell", median(f"sleepers-{n}-start"), ms),
+            Metric(
+                "wake-up lateness, p99",
+                p99(f"sleepers-{n}-lateness{sfx}"),
+                ms,
+                ("<=", 0.005) if big else None,
+                summary=not big,
+            ),
+            Metric(
+                f"time to start {n:,} jobs from one cell",
+                median(f"sleepers-{n}-start{sfx}"),
+                ms,
+                ("<=", 1.0) if big else None,
+            ),
+            Metric(
+                "what the starting cell shows: IOPub messages",
+                median(f"sleepers-{n}-messages{sfx}"),
+            ),
+            Metric(
+                "what the starting cell shows: IOPub bytes",
+                median(f"sleepers-{n}-bytes{sfx}"),
+                lambda x: fmt(x / 1024, "KiB"),
+            ),
         ]
+    return out
+
+
+def instant_rows(sfx: str, kernel: str) -> Rows:
+    """A new cell beside N spinning jobs, against the idle kernel of the same run (#15)."""
+
+    def to_idle(what: str, n: int) -> Value:
+        return lambda g: med(g(f"latency-{n}{what}{sfx}")) / med(g(f"latency-0{what}{sfx}"))
+
+    out: Rows = {}
+    for n in (0, 1, 3, 10, 100):
+        b, main = f"latency-{n}{{}}{sfx}", n > 0 and not sfx  # the README's table: ipykernel 7
+        row = out[f"a new cell beside {n} job(s) spinning on `yielder()`, {kernel}"] = [
+            Metric("send → busy, median", median(b.format("")), ms, summary=main),
+            Metric("send → busy, worst", worst(b.format("")), ms, ("<=", 0.01) if n else None),
+            Metric("send → idle (the cell done), median", median(b.format("-done")), ms),
+        ]
+        if n:
+            quiet, driven = b.format("-quiet"), b.format("-driven")
+            row += [
+                Metric("send → busy, median / the idle kernel's", to_idle("", n), target=LE13),
+                Metric("send → idle, median / the idle kernel's", to_idle("-done", n), target=LE13),
+                Metric("the jobs' loop turns per second, cells coming", median(b.format("-spins"))),
+                Metric(
+                    "the jobs' share of the CPU while nothing is sent "
+                    "(their speed / under a cell waiting for them)",
+                    lambda g, q=quiet, d=driven: med(g(q)) / med(g(d)),
+                    target=(">=", QUIET_SHARE_TARGET),
+                ),
+            ]
+    click = "a click on a job's Stop button beside 10 spinning jobs (until its `finally` ran)"
+    out[f"{click}, {kernel}"] = waits(f"click-10{sfx}", (None, 0.02), summary=not sfx)
     return out
 
 
 def scenario_of(benchmark: str) -> str:
     """The scenario or measure that makes a benchmark (``latency-3-spins`` -> ``latency3``;
-    ``preempt-3-py3.13`` -> ``preempt3-py3.13``: one run per interpreter)."""
-    if m := re.fullmatch(r"(.+)-py(3\.\d+)", benchmark):
-        return f"{scenario_of(m[1])}-py{m[2]}"
+    ``preempt-3-py3.13`` -> ``preempt3-py3.13``, ``latency-3-done-ipykernel6`` ->
+    ``latency3-ipykernel6``: one run per interpreter or kernel)."""
+    if m := re.fullmatch(r"(.+)-(py3\.\d+|ipykernel6)", benchmark):
+        return f"{scenario_of(m[1])}-{m[2]}"
     head, _, rest = benchmark.partition("-")
+    if head == "click":
+        return head
     if head in ("latency", "sleepers", "preempt"):
         return head + rest.split("-")[0]
     return {"call": "yielder", "kloop": "loop"}.get(head, head)
+
+
+def base_key(key: str) -> str:
+    """A scenario's key without its interpreter or kernel (``click-ipykernel6`` -> ``click``)."""
+    return re.sub(r"-(py3\.\d+|ipykernel6)$", "", key)
 
 
 def ours_only() -> dict[str, str]:
@@ -350,7 +420,7 @@ def render(
                 key = scenario_of(str(missing.args[0]))
                 why = failed.get(system, {}).get(key)
                 if system == "original":  # core never runs it (its names may be a scenario's)
-                    why = None if group == "core" else why or why_not.get(key.partition("-py")[0])
+                    why = None if group == "core" else why or why_not.get(base_key(key))
                 shown = why if why and why.startswith("not run") else f"could not run: {why}"
                 cells[system] = (shown if why else "—", None)
         ours, orig = cells["ours"][1], cells["original"][1]
@@ -399,7 +469,7 @@ def chart(results: Results, path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
     for system, color in (("ours", "#1f77b4"), ("original", "#d62728")):
         r = results.get(system, {})
-        ns = [n for n in (0, 1, 3, 10) if f"latency-{n}" in r]
+        ns = [n for n in (0, 1, 3, 10, 100) if f"latency-{n}" in r]
         for stat, style, alpha in (("median", "o-", None), ("worst", "v--", 0.6)):
             value = median if stat == "median" else worst
             ys = [value(f"latency-{n}")(r.__getitem__) * 1e3 for n in ns]
@@ -522,7 +592,7 @@ def merged(
     for system, bs in results.items():
         old.setdefault(system, {}).update(bs)
     for system, why in old_failed.items():  # this run's failures replace the old ones
-        old_failed[system] = {k: v for k, v in why.items() if k.partition("-py")[0] not in only}
+        old_failed[system] = {k: v for k, v in why.items() if base_key(k) not in only}
     for system, why in failed.items():
         old_failed.setdefault(system, {}).update(why)
     note = (

@@ -353,3 +353,73 @@ def test_a_stopped_sleeper_leaves_no_live_timer_behind(mock_clock: MockClock) ->
     assert igogo.wait(j, timeout=5)
     assert SCHED.next_deadline() == math.inf
     assert mock_clock.now() == 0
+
+
+# -- handing the loop back: end_tick() ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preempt", [False, True], ids=["cooperative", "preemptible"])
+def test_end_tick_from_another_thread_ends_the_tick_at_the_next_switch_point(
+    recorder: Any, preempt: bool
+) -> None:
+    """A host's thread that sees work waiting for the loop hands it back mid-tick."""
+    import threading
+
+    from igogo.lowlevel import end_tick
+
+    igogo.configure(tick_budget=30.0)  # a tick that would otherwise hold the CPU for 30 s
+    running = [True]
+
+    def make(name: str) -> igogo.JobFunction[[], None]:
+        @igogo.job(name=name, preempt=preempt)
+        def busy() -> None:
+            while running[0]:
+                if not preempt:
+                    igogo.yielder()
+
+        return busy
+
+    a, b = make("a")(), make("b")()
+    timer = threading.Timer(0.1, end_tick)
+    timer.start()
+    t = time.monotonic()
+    SCHED.tick()
+    elapsed = time.monotonic() - t
+    timer.join()
+    # The job on the CPU stopped at its next switch point, and the next job never ran.
+    assert 0.09 <= elapsed < 5, elapsed
+    assert [e for e in recorder.events if e[0] != "job_started"] == [
+        ("switched_in", "a"),
+        ("switched_out", "a"),
+    ]
+    # The next tick runs normally: end_tick() ended one tick, not the ones after it.
+    igogo.configure(tick_budget=0.1)
+    t = time.monotonic()
+    SCHED.tick()
+    assert time.monotonic() - t >= 0.09
+    running[0] = False
+    assert igogo.wait(a, b, timeout=10)
+
+
+def test_a_stopped_job_runs_next_instead_of_after_the_other_ready_jobs(recorder: Any) -> None:
+    running = [True]
+
+    def make(name: str) -> igogo.JobFunction[[], None]:
+        @igogo.job(name=name)
+        def busy() -> None:
+            while running[0]:
+                igogo.yielder()
+
+        return busy
+
+    jobs = [make(n)() for n in "abcd"]
+    igogo.configure(tick_budget=0.02)
+    SCHED.tick()  # each ran once; the queue is a, b, c, d again
+    jobs[2].stop()
+    assert SCHED.ready[0] is jobs[2]
+    recorder.events.clear()
+    SCHED.tick()
+    assert recorder.events[:2] == [("switched_in", "c"), ("switched_out", "c")]
+    assert jobs[2].state == "stopped"
+    running[0] = False
+    assert igogo.wait(*jobs, timeout=10)

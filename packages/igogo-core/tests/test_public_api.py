@@ -142,6 +142,7 @@ LOWLEVEL = [
     "calls_user_code",
     "clock",
     "current_host",
+    "end_tick",
     "error_line",
     "failure",
     "live_jobs",

@@ -181,9 +181,14 @@ def wait_for(k: KernelDriver, predicate: object, what: str, timeout: float = 30.
 
 
 def advanced(k: KernelDriver, counter: str, beyond: int, timeout: float = 30.0) -> int:
-    """Wait (the kernel idle meanwhile) until the kernel's ``counter`` exceeds ``beyond``."""
+    """Wait (the kernel idle meanwhile) until the kernel's ``counter`` exceeds ``beyond``.
+
+    A counter not yet defined counts as -1: a job set it up, and a waiting cell (this
+    one's) goes before the job's first step.
+    """
     end = time.monotonic() + timeout
-    while (n := k.eval(counter)) <= beyond:
+    expr = f"globals().get({counter!r}, -1)" if counter.isidentifier() else counter
+    while (n := k.eval(expr)) <= beyond:
         assert time.monotonic() < end, f"{counter} stayed at {n} for {timeout} s"
         k.pump(0.1)
     return int(n)

@@ -145,6 +145,10 @@ def test_headless_off_values(value: str, monkeypatch: pytest.MonkeyPatch) -> Non
     class FakeBridge:  # just enough for the constructor; no kernel involved
         loop = None
         main_thread_id = 0
+        global_display_parents = False
+
+        def request_fds(self) -> list[int]:
+            return []
 
     host = JupyterHost(FakeBridge())  # type: ignore[arg-type]
     assert host.headless is None

@@ -72,7 +72,9 @@ def test_rich_kind_renders_into_one_display_at_most_10_times_a_second(
     # At most one render per 0.1 s, plus the final one when the job ends.
     assert len(updates) <= 10 * elapsed + 2, f"{len(updates)} renders in {elapsed:.2f} s"
     gaps = [b - a for a, b in itertools.pairwise(times[1:-1])]
-    assert all(g >= 0.095 for g in gaps), f"renders closer than 0.1 s: {gaps}"
+    # Message times, not render decisions: a loaded machine may delay one message's creation
+    # by some milliseconds after its render was decided.
+    assert all(g >= 0.07 for g in gaps), f"renders closer than 0.1 s: {gaps}"
     assert elapsed > 0.5 and len(updates) >= 4  # it did render along the way, not only at the end
 
 

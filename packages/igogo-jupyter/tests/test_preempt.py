@@ -52,6 +52,8 @@ def test_no_preempt_makes_a_cell_cooperative_again(kernel: KernelDriver) -> None
         "    pass\n"
         "loop_ended_at = time.monotonic()\n"
     )
+    # A waiting request goes first: the job may start only after the next cell.
+    kernel.wait_until(lambda: kernel.eval("'coop_preemptive' in globals()"), timeout=10)
     assert kernel.eval("coop_preemptive") is False
     # The next cell can only run once the loop is over: the loop holds the kernel.
     kernel.run("later_cell_at = time.monotonic()")
@@ -71,6 +73,7 @@ def test_stop_pause_and_resume_reach_a_plain_loop(kernel: KernelDriver) -> None:
         "    cleaned_up = True\n"
     )
     kernel.run("counter = igogo.jobs()[-1]")
+    kernel.wait_until(lambda: kernel.eval("'n' in globals()"), timeout=10)  # it has started
     kernel.run("counter.pause()")
     kernel.wait_until(lambda: kernel.eval("counter.state") == "paused", timeout=10)
     frozen = kernel.eval("n")

@@ -198,6 +198,16 @@ def switched_out() -> None:
         _disarm()
 
 
+def expire_now() -> None:
+    """The running slice was ended early from another thread (``Scheduler.end_tick``).
+
+    A preemptible job on the CPU is then armed at once, as the slice timer arms
+    it at a slice's end: its next loop end in user code switches.
+    """
+    if _job is not None:
+        _expire()
+
+
 def _watch() -> None:
     """The slice timer's thread: wake at each slice's end and re-arm the switch points.
 

@@ -16,8 +16,9 @@ What is here, by concern:
   :class:`JobRecord` (what stays of a job for display once it is gone) and
   :data:`JOB_ENTRY_CODES` (igogo's frames at the top of a job's traceback, for
   hosts that trim them).
-* **Driving jobs**: :class:`Host`, :class:`AsyncioHost`, :class:`BlockingHost`
-  and :func:`current_host`.
+* **Driving jobs**: :class:`Host`, :class:`AsyncioHost`, :class:`BlockingHost`,
+  :func:`current_host`, and :func:`end_tick` (a host whose loop has work
+  waiting takes it back at the next switch point, from any thread).
 * **Time**: :func:`clock` (the scheduler's monotonic clock), :func:`call_at`
   and the :class:`Timer` it returns.
 * **Extending lazily**: :class:`ImportWatch` (run setup code right after a
@@ -78,6 +79,7 @@ __all__ = [
     "calls_user_code",
     "clock",
     "current_host",
+    "end_tick",
     "error_line",
     "failure",
     "live_jobs",
@@ -105,6 +107,18 @@ def failure(job: Job[Any]) -> BaseException | None:
 def current_host() -> Host | None:
     """The host driving the jobs now (None while no job exists)."""
     return SCHED.host
+
+
+def end_tick() -> None:
+    """End the running tick at the next switch point: the host gets its loop back.
+
+    For a host that learns, on a thread of its own, that its loop has work
+    waiting (a kernel that received a request while jobs spin): the running
+    job's slice ends now, cooperative and preemptible jobs alike, and the tick
+    returns instead of running the next job.  Safe from any thread; a no-op
+    while no tick runs (the next one runs normally).
+    """
+    SCHED.end_tick()
 
 
 def clock() -> float:

@@ -32,6 +32,7 @@ from ._html import register_formatters
 from ._kernel import Header, KernelBridge
 from ._magic import _run_cell_body
 from ._output import TAIL_LINES, JobStream, RichRender, Tail
+from ._requests import RequestWatch
 
 if TYPE_CHECKING:
     from igogo import Job
@@ -85,6 +86,7 @@ class JupyterHost(igogo.AsyncioHost):
     def __init__(self, bridge: KernelBridge) -> None:
         super().__init__(bridge.loop, thread_id=bridge.main_thread_id, interrupts_to_jobs=True)
         self.bridge = bridge
+        self._global_parents = bridge.global_display_parents
         self._saved: Any = None
         self._streams: tuple[Any, Any] | None = None
         self.in_loop_tick = False
@@ -92,6 +94,9 @@ class JupyterHost(igogo.AsyncioHost):
         self.headless = Headless(self) if on else None
         self.board: _widgets.Board | None = None
         """Refreshes the jobs' control rows (None in headless mode: no widgets there)."""
+        self.requests = RequestWatch(bridge.request_fds())
+        self._put_off_since: float | None = None
+        """When a tick was first put off behind the loop's own work (None: not put off)."""
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -101,8 +106,10 @@ class JupyterHost(igogo.AsyncioHost):
         register_formatters(self.bridge.shell)  # jobs and tables as HTML, in both modes
         if self.headless is None:
             self.board = _widgets.setup(self)
+        self.requests.attach()
 
     def detach(self) -> None:
+        self.requests.detach()
         igogo.remove_hook(self)
         super().detach()
 
@@ -131,22 +138,27 @@ class JupyterHost(igogo.AsyncioHost):
 
     # -- hooks: the job's streams (and on ipykernel 6 its display parents) while it runs ------
 
+    # On every switch (measured in bench/): the job's streams, which keep its tail (job.output)
+    # on both ipykernel versions; the display parents only on ipykernel 6.
+
     def switched_in(self, job: Job[Any]) -> None:
-        out = job_output(job)
+        out = job.host_data.get(_KEY)
         if out is not None:
             self._streams = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = out.streams
-            self._saved = self.bridge.enter(out.header)
+            if self._global_parents:
+                self._saved = self.bridge.enter(out.header)
 
     def switched_out(self, job: Job[Any]) -> None:
         if self._streams is not None:
-            out = job_output(job)
+            out = job.host_data.get(_KEY)
             if out is not None:  # a job's own redirection (redirect_stdout) outlives a yield
                 out.streams = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = self._streams
             self._streams = None
-            self.bridge.leave(self._saved)
-            self._saved = None
+            if self._global_parents:
+                self.bridge.leave(self._saved)
+                self._saved = None
         if self.board is not None and not self.in_loop_tick:  # regular code drives the jobs
             self.board.maybe_refresh()
 
@@ -162,6 +174,19 @@ class JupyterHost(igogo.AsyncioHost):
             out.render.flush()
 
     def _tick(self) -> None:
+        # The loop's own work first (a request being dispatched, a cell's task between
+        # two awaits): a tick due meanwhile waits one gap, for at most one budget in a row.
+        sched = self.sched
+        if sched is not None and self.bridge.loop_has_work():
+            now = self.loop.time()
+            if self._put_off_since is None:
+                self._put_off_since = now
+            if now - self._put_off_since < sched.tick_budget:
+                self._handle = None
+                self.wake(0.0)
+                return
+        self._put_off_since = None
+        self.requests.turn()
         self.in_loop_tick = True
         try:
             super()._tick()

@@ -7,6 +7,11 @@ Supported: ipykernel 6.29+ and 7.x.  What differs, and why it matters:
   ContextVars.  A job's greenlet runs in a copy of the context of the cell that
   started it, so everything it prints or displays is addressed to that cell
   with no further work.
+* Requests reach the main thread's loop on one ZeroMQ socket: on ipykernel 6
+  the shell socket itself, on ipykernel 7 the inproc pair its shell channel
+  thread forwards them on (:meth:`KernelBridge.request_fds`).  igogo watches
+  that socket's file descriptor from a thread of its own to hand the loop back
+  when a request waits (:mod:`igogo_jupyter._requests`).
 * ipykernel 6.29 does the same for the output streams only; the display
   publisher's and the display hook's parent headers are global traitlets.  So
   while a job runs, its cell's header is written into them, and the previous
@@ -98,6 +103,28 @@ class KernelBridge:
         JupyterLab, Notebook, VS Code and jupyter console send True.
         """
         return bool(getattr(self.kernel, "_allow_stdin", True))
+
+    def request_fds(self) -> list[int]:
+        """File descriptors that turn readable when a request waits for the main thread.
+
+        Each is a ZeroMQ socket's ``FD``: readable while the socket has events
+        its owner has not looked at.  Only ``select`` may be used on it from
+        another thread; the socket itself stays the main thread's.
+        """
+        import zmq
+
+        thread = getattr(self.kernel, "shell_channel_thread", None)
+        if thread is not None:  # ipykernel 7: forwarded by the shell channel thread
+            socket = thread.manager.get_shell_channel_to_subshell_pair(None).to_socket
+        else:
+            stream = getattr(self.kernel, "shell_stream", None)
+            socket = None if stream is None else stream.socket
+        return [] if socket is None else [int(socket.getsockopt(zmq.FD))]
+
+    def loop_has_work(self) -> bool:
+        """Whether the main thread's loop has callbacks ready to run (a request in progress)."""
+        ready = getattr(self.loop, "_ready", None)  # asyncio's BaseEventLoop keeps a deque
+        return bool(ready)
 
     # -- ipykernel 6: global display parents ---------------------------------------------
 

@@ -37,32 +37,56 @@ PARTIAL_CHARS = 10_000
 
 
 class Tail:
-    """The last ``maxlen`` lines a job wrote (all if None), in order, both streams mixed."""
+    """The last ``maxlen`` lines a job wrote (all if None), in order, both streams mixed.
 
-    __slots__ = ("lines", "partial", "writes")
+    The unfinished line is kept as pieces, joined only when a line ends or someone
+    reads it: appending never copies what came before (``partial += text`` did,
+    which is quadratic in a line redrawn with ``\r`` many times).  A piece holding
+    a ``\r`` with text after it starts a redraw: the pieces before it are dropped,
+    as a terminal or a notebook drops what it overwrites.
+    """
+
+    __slots__ = ("_pieces", "_size", "lines", "writes")
 
     def __init__(self, maxlen: int | None = TAIL_LINES) -> None:
         self.lines: deque[str] = deque(maxlen=maxlen)
-        self.partial = ""
+        self._pieces: list[str] = []
+        self._size = 0
         self.writes = 0
         """How many writes it has seen: readers tell by it whether anything changed."""
 
+    @property
+    def partial(self) -> str:
+        """The unfinished last line (progress bars redraw it with ``\r``)."""
+        pieces = self._pieces
+        if len(pieces) > 1:
+            pieces[:] = ["".join(pieces)]
+        return pieces[0] if pieces else ""
+
     def add(self, text: str) -> None:
         self.writes += 1
-        if "\n" not in text:
-            self.partial += text
-        else:
+        if "\n" in text:
             head, *middle, last = (self.partial + text).split("\n")
             self.lines.append(head)
             self.lines.extend(middle)
-            self.partial = last
-        if len(self.partial) > PARTIAL_CHARS and self.lines.maxlen is not None:
-            self.partial = self.partial[-PARTIAL_CHARS:]
+            self._pieces = [last] if last else []
+            self._size = len(last)
+            return
+        redraw = text.rfind("\r", 0, len(text) - 1)
+        if redraw >= 0:  # what this line showed before is overwritten
+            text = text[redraw:]
+            self._pieces, self._size = [], 0
+        self._pieces.append(text)
+        self._size += len(text)
+        if self._size > 2 * PARTIAL_CHARS and self.lines.maxlen is not None:
+            kept = self.partial[-PARTIAL_CHARS:]
+            self._pieces, self._size = [kept], len(kept)
 
     def text(self) -> str:
         body = "\n".join(self.lines)
-        if self.partial:
-            return f"{body}\n{self.partial}" if body else self.partial
+        partial = self.partial
+        if partial:
+            return f"{body}\n{partial}" if body else partial
         return body + "\n" if body else ""
 
 

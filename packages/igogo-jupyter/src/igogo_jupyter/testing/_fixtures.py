@@ -23,11 +23,14 @@ from igogo_jupyter.testing._driver import KernelDriver
 _MARKER = "@@cleanup@@"
 
 # Runs in the kernel after a test: what was alive, then stop everything and wait for it;
+# a job the test stopped last may still be ending (a waiting request goes before the
+# jobs' next tick), so jobs get 50 ms to end before the ones alive count as left running;
 # ``{checks}`` (the package's own checks) then append to ``problems``.  Kept in a function
 # so that its names do not land in the kernel's namespace the tests use.
 _CLEANUP = """\
 def _igogo_test_cleanup():
     import igogo
+    igogo.wait_all(0.05)
     alive = [repr(j) for j in igogo.jobs() if not j.done()]
     igogo.stop_all()
     ended = igogo.wait_all(5)

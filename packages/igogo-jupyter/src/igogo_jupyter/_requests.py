@@ -1,0 +1,93 @@
+"""Handing the kernel's loop back at once when a request waits.
+
+Jobs run in ticks on the kernel's loop: a tick runs the ready jobs for up to
+``tick_budget`` (15 ms) and then returns to the loop, which answers whatever
+arrived meanwhile.  Left at that, a new cell beside spinning jobs waits for the
+rest of the tick, and each later step of the kernel's own handling of it (a
+loop callback or task step) may wait for another whole tick.
+
+Two things make a waiting request the loop's first business instead:
+
+* **A watch thread** blocks in ``select`` on the file descriptor of the socket
+  requests reach the main thread on (``KernelBridge.request_fds``).  When it
+  turns readable the thread calls :func:`igogo.lowlevel.end_tick`: the running
+  job's slice ends at its next switch point and the tick returns.  Then the
+  thread waits for the loop's turn (the next tick that runs) before looking
+  again, so one request ends one tick.  The thread never touches the socket;
+  ``select`` on its descriptor is safe from any thread.
+* **Ticks give way to the loop's own work** (``JupyterHost._tick``): a tick
+  due while the loop has callbacks ready (the kernel dispatching the request,
+  a cell's task between two awaits) is put off by one gap, for at most one
+  tick's budget in a row, so jobs are never starved by a busy loop.
+
+The watch thread is woken by the operating system, but it runs Python and so
+needs the GIL, which a thread spinning in Python hands over only after
+``sys.getswitchinterval()`` (5 ms by default).  So does ipykernel 7's shell
+channel thread, which forwards each request, and the IOPub thread, which sends
+the kernel's ``busy`` and ``idle``.  While jobs run in a kernel, the interval
+is lowered to :data:`SWITCH_INTERVAL`; it costs nothing while no other thread
+asks for the GIL, and it is put back when the last job ends.
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+import threading
+
+from igogo.lowlevel import end_tick
+
+__all__ = ["SWITCH_INTERVAL", "RequestWatch"]
+
+SWITCH_INTERVAL = 0.0001
+"""The GIL switch interval while jobs run in a kernel (seconds)."""
+
+
+class RequestWatch:
+    """A daemon thread that ends the running tick when a request waits."""
+
+    def __init__(self, fds: list[int]) -> None:
+        self.fds = fds
+        self._attached = threading.Event()
+        self._turn = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._saved_interval: float | None = None
+
+    def attach(self) -> None:
+        """Jobs are running: watch, and let the kernel's threads have the GIL promptly."""
+        if not self.fds:
+            return
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            self._saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        self._attached.set()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="igogo-requests", daemon=True)
+            self._thread.start()
+
+    def detach(self) -> None:
+        """No job is left: stop watching, and put the switch interval back if it is still ours."""
+        self._attached.clear()
+        saved, self._saved_interval = self._saved_interval, None
+        if saved is not None and sys.getswitchinterval() == SWITCH_INTERVAL:
+            sys.setswitchinterval(saved)
+
+    def turn(self) -> None:
+        """The loop has had its turn (a tick runs): look at the socket again."""
+        self._turn.set()
+
+    def _run(self) -> None:
+        fds = self.fds
+        while True:
+            self._attached.wait()
+            try:
+                select.select(fds, [], [])
+            except (OSError, ValueError):  # the kernel closed its socket: it is shutting down
+                return
+            if not self._attached.is_set():
+                continue
+            self._turn.clear()
+            end_tick()
+            # One request ends one tick: wait until a tick runs again (the loop has
+            # taken the request by then) before the descriptor is looked at again.
+            self._turn.wait(0.05)
