@@ -27,7 +27,6 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from importlib.metadata import version
 
 import pytest
 
@@ -72,7 +71,6 @@ LEAKS = LeakCheck(
 OUTPUT_TYPES = ("stream", "error")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _tags = itertools.count(1)
-_IPYKERNEL_MAJOR = int(version("ipykernel").split(".")[0])
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -1176,18 +1174,6 @@ def test_jobs_started_from_threads_run_and_print_in_the_starting_cell(
     witness.check()
 
 
-@pytest.mark.xfail(
-    _IPYKERNEL_MAJOR < 7,
-    strict=True,
-    reason=(
-        "ipykernel 6: a job started by a thread after the thread's cell ended prints into "
-        "whichever cell runs then, while that thread's own prints go to the cell that started "
-        "it (ipykernel 6.29's OutStream keeps a parent per thread): JupyterHost.adopt takes "
-        "bridge.parent_header() (shell.parent_header, a global on ipykernel 6, hence the "
-        "latest request) and the latest execution count as the job's origin, instead of the "
-        "header the starting thread's output is addressed to"
-    ),
-)
 def test_a_job_started_from_a_thread_after_its_cell_ended_prints_where_the_thread_does(
     kernel: KernelDriver, witness: Witness
 ) -> None:

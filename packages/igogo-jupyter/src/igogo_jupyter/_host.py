@@ -124,6 +124,7 @@ class JupyterHost(igogo.AsyncioHost):
         else:
             job.origin = self.bridge.execution_count()
             header = self.bridge.parent_header()
+            self.bridge.address_thread_job(job.run_in_context, header)
         out = job.host_data[_KEY] = JobOutput(header, job, self)
         job.output_source = out.tail.text
         if self.headless is not None:
@@ -132,7 +133,8 @@ class JupyterHost(igogo.AsyncioHost):
         if parent is None:
             warn_if_unattended(self)
         if parent is None:  # a job started by a job is in the job table, not in a row of its own
-            _widgets.show_row(job, str(header.get("header", {}).get("msg_id", "")))
+            cell = str(header.get("header", {}).get("msg_id", ""))
+            self.bridge.run_for(header, _widgets.show_row, job, cell)
         if out.render is not None:
             out.render.start()
 

@@ -92,9 +92,39 @@ class KernelBridge:
         return cell_number(self.shell)
 
     def parent_header(self) -> Header:
-        """The header of the request being handled in the calling context."""
+        """The header of the request being handled in the calling context.
+
+        Off the main thread it is where that thread's own output goes now (the
+        output stream's header: on ipykernel 6 the cell that started the thread,
+        kept per thread; else the latest request), not the shell's.
+        """
+        if threading.get_ident() != self.main_thread_id:
+            from ipykernel.iostream import OutStream
+
+            out = sys.stdout
+            if isinstance(out, OutStream):
+                thread_header: Header = out.parent_header
+                return thread_header
         header: Header = self.shell.parent_header
         return header
+
+    def address_thread_job(self, run_in_job: Callable[..., Any], header: Header) -> None:
+        """A job started off the main thread prints where that thread does (``header``).
+
+        A thread's context is empty, so the job's copy of it holds no parent for
+        the output streams, and on the main thread they would fall back to the
+        latest request, whichever cell that is when the job prints.
+        ``run_in_job`` (``job.run_in_context``) sets the streams' parent to
+        ``header`` in the job's own context.
+        """
+        if threading.get_ident() == self.main_thread_id:
+            return
+        import contextvars
+
+        for stream in (sys.stdout, sys.stderr):
+            var = getattr(stream, "_parent_header", None)  # OutStream's ContextVar (6.29, 7)
+            if isinstance(var, contextvars.ContextVar):
+                run_in_job(var.set, header)
 
     def allows_input(self) -> bool:
         """Whether the client of the running request takes ``input()`` (interactive ones do).
