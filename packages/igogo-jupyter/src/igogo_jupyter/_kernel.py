@@ -9,7 +9,8 @@ Supported: ipykernel 6.29+ and 7.x.  What differs, and why it matters:
   with no further work.
 * Requests reach the main thread's loop on one ZeroMQ socket: on ipykernel 6
   the shell socket itself, on ipykernel 7 the inproc pair its shell channel
-  thread forwards them on (:meth:`KernelBridge.request_fds`).  igogo watches
+  thread forwards them on (:meth:`KernelBridge.request_fds`; on 7 the shell
+  socket too, so a tick ends while that thread is still forwarding).  igogo watches
   that socket's file descriptor from a thread of its own to hand the loop back
   when a request waits (:mod:`igogo_jupyter._requests`).
 * ipykernel 6.29 does the same for the output streams only; the display
@@ -146,6 +147,9 @@ class KernelBridge:
         thread = getattr(self.kernel, "shell_channel_thread", None)
         if thread is not None:  # ipykernel 7: forwarded by the shell channel thread
             socket = thread.manager.get_shell_channel_to_subshell_pair(None).to_socket
+            router = getattr(self.kernel, "shell_stream", None)
+            if router is not None:
+                return [int(socket.getsockopt(zmq.FD)), int(router.socket.getsockopt(zmq.FD))]
         else:
             stream = getattr(self.kernel, "shell_stream", None)
             socket = None if stream is None else stream.socket
