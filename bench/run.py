@@ -1,11 +1,12 @@
 """Run the igogo benchmarks; print every figure beside its target and the original's.
 
-    python bench/run.py [--quick] [--only core|workers|mpl|kernels ...] [--scenario KEY ...]
+    python bench/run.py [--quick] [--only GROUP ...] [--scenario KEY ...]
 
 Groups: ``core`` (bench/core.py: pyperf's Runner for a yield and a switch, then the
 measures, each in a fresh interpreter), ``workers`` (bench/workers.py in a script, and
 the kernel scenario ``map``), ``mpl`` and ``kernels`` (scenarios of bench/kernels.py, ours
-beside the original igogo 1.1.0).  A full run writes ``bench/results/<group>.md`` (the
+beside the original igogo 1.1.0), ``terminal`` (bench/terminal.py: terminal IPython in a
+pseudo-terminal).  A full run writes ``bench/results/<group>.md`` (the
 table), ``<group>.json`` (every sample: pyperf suites, ``python -m pyperf show`` reads
 them), ``kernels.png`` and the README's table between its markers.  ``--quick`` is CI's
 smoke test: every scenario tiny, nothing written, a missed target never fails it.
@@ -40,10 +41,11 @@ from core import jain
 RESULTS = BENCH / "results"
 README = BENCH.parent / "README.md"
 BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
-GROUPS = ("core", "workers", "mpl", "kernels")
-# What --scenario may name besides the kernel scenarios: core's parts, workers' script.
+GROUPS = ("core", "workers", "mpl", "kernels", "terminal")
+# What --scenario may name besides the kernel scenarios: core's parts, workers' and terminal's.
 PARTS = {**dict.fromkeys(("micro", *core.MEASURES, *core.PREEMPT_PARTS), "core")}
 PARTS["throughput"] = "workers"
+PARTS["prompt"] = "terminal"
 PYTHONS = ("3.11", "3.12", "3.13")  # rows for each; only those measured (or failed) are shown
 Get = Callable[[str], pyperf.Benchmark]  # a system's benchmark by name (KeyError if none)
 Value = Callable[[Get], float]  # a row's figure from a system's benchmarks
@@ -125,6 +127,7 @@ def metrics() -> dict[str, Rows]:
     return {
         "core": core_metrics(),
         "kernels": kernel_metrics(),
+        "terminal": terminal_metrics(),
         "mpl": {
             "a job updating a figure every 50 ms": [
                 Metric(
@@ -333,6 +336,38 @@ def kernel_metrics() -> Rows:
                 lambda x: fmt(x / 1024, "KiB"),
             ),
         ]
+    return out
+
+
+def terminal_metrics() -> Rows:
+    """A key's echo and the jobs' share of the CPU at terminal IPython's prompt (#17).  The issue
+    sets no target; these are the kernels' for a new cell beside jobs (#3, #15): the worst echo
+    <= 50 ms, the median <= 1.3x the prompt's with no job.  The share has none."""
+    out: Rows = {}
+    for kind, beside in (
+        ("0", ", no job (for scale)"),
+        ("3", " beside 3 jobs spinning on `yielder()` (`@igogo.job` called 3 times)"),
+        ("preempt3", " beside 3 preemptive `%%igogo` loops (`while True: n += 1`)"),
+    ):
+        b = f"term-{{}}-{kind}"
+        row = out[f"terminal IPython's idle prompt{beside}"] = [
+            Metric("a key: written → echo read back, median", median(b.format("keys")), ms),
+            Metric("a key: written → echo read back, worst", worst(b.format("keys")), ms),
+        ]
+        if kind != "0":
+            row[1].target = ("<=", 0.05)
+            row += [
+                Metric(
+                    "a key: echo median / with no job",
+                    lambda g, b=b: med(g(b.format("keys"))) / med(g("term-keys-0")),
+                    target=LE13,
+                ),
+                Metric("the jobs' loop turns per second", median(b.format("quiet"))),
+                Metric(
+                    "the jobs' share of the CPU (their speed / under typed `igogo.wait_all(2.0)`)",
+                    paired(b.format("quiet"), b.format("driven")),
+                ),
+            ]
     return out
 
 
@@ -552,6 +587,8 @@ def main() -> int:
             ctx |= used
     if "workers" in groups and wanted("throughput"):
         ours |= run_script("workers.py", "--measure", "throughput", *q)
+    if "terminal" in groups and wanted("prompt"):
+        ours |= run_script("terminal.py", "--measure", "prompt", *q)
     kernel_scenarios = [sc for sc in kernels.scenarios(groups, quick) if wanted(sc.key)]
     if kernel_scenarios:
         out = kernels.run(groups, quick, only)
