@@ -179,6 +179,10 @@ class JupyterHost(igogo.AsyncioHost):
         # The loop's own work first (a request being dispatched, a cell's task between
         # two awaits): a tick due meanwhile waits one gap, for at most one budget in a row.
         sched = self.sched
+        if sched is not None and self.loop.time() < self.requests.quiet_until:
+            self._handle = None
+            self.wake(self.requests.quiet_until)  # the kernel is answering a request
+            return
         if sched is not None and self.bridge.loop_has_work():
             now = self.loop.time()
             if self._put_off_since is None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import select
 import sys
 import threading
+import time
 
 from igogo.lowlevel import end_tick
 
@@ -41,6 +42,8 @@ __all__ = ["SWITCH_INTERVAL", "RequestWatch"]
 
 SWITCH_INTERVAL = 0.0001
 """The GIL switch interval while jobs run in a kernel (seconds)."""
+QUIET = 0.002
+"""Seconds without a tick after a request ended one: the kernel's threads have the GIL."""
 
 
 class RequestWatch:
@@ -51,6 +54,8 @@ class RequestWatch:
         self._attached = threading.Event()
         self._turn = threading.Event()
         self._thread: threading.Thread | None = None
+        self.quiet_until = 0.0
+        """No tick before this time (monotonic): a request is being answered."""
         self._saved_interval: float | None = None
 
     def attach(self) -> None:
@@ -87,6 +92,7 @@ class RequestWatch:
             if not self._attached.is_set():
                 continue
             self._turn.clear()
+            self.quiet_until = time.monotonic() + QUIET
             end_tick()
             # One request ends one tick: wait until a tick runs again (the loop has
             # taken the request by then) before the descriptor is looked at again.
