@@ -208,7 +208,10 @@ class Scheduler:
         self.history.append((weakref.ref(job), record))
         for waiter in tuple(job._waiters):  # each wake removes the waiter from the list
             self.wake(waiter)
-        job._finished.set()
+        job._ended = True
+        finished = job._finished  # made only if another thread waits (see Job._wait_in_thread)
+        if finished is not None:
+            finished.set()
         deferred: BaseException | None = None
         if self.hooks.job_finished:
             deferred = _keep(deferred, self.hooks.call, self.hooks.job_finished, job)

@@ -46,10 +46,12 @@ class Tail:
     as a terminal or a notebook drops what it overwrites.
     """
 
-    __slots__ = ("_pieces", "_size", "lines", "writes")
+    __slots__ = ("_pieces", "_size", "lines", "maxlen", "writes")
 
     def __init__(self, maxlen: int | None = TAIL_LINES) -> None:
-        self.lines: deque[str] = deque(maxlen=maxlen)
+        self.maxlen = maxlen
+        self.lines: deque[str] | None = None
+        """Made at the first finished line: an empty deque costs a block (~600 bytes) per job."""
         self._pieces: list[str] = []
         self._size = 0
         self.writes = 0
@@ -67,8 +69,11 @@ class Tail:
         self.writes += 1
         if "\n" in text:
             head, *middle, last = (self.partial + text).split("\n")
-            self.lines.append(head)
-            self.lines.extend(middle)
+            lines = self.lines
+            if lines is None:
+                lines = self.lines = deque(maxlen=self.maxlen)
+            lines.append(head)
+            lines.extend(middle)
             self._pieces = [last] if last else []
             self._size = len(last)
             return
@@ -78,12 +83,12 @@ class Tail:
             self._pieces, self._size = [], 0
         self._pieces.append(text)
         self._size += len(text)
-        if self._size > 2 * PARTIAL_CHARS and self.lines.maxlen is not None:
+        if self._size > 2 * PARTIAL_CHARS and self.maxlen is not None:
             kept = self.partial[-PARTIAL_CHARS:]
             self._pieces, self._size = [kept], len(kept)
 
     def text(self) -> str:
-        body = "\n".join(self.lines)
+        body = "\n".join(self.lines) if self.lines else ""
         partial = self.partial
         if partial:
             return f"{body}\n{partial}" if body else partial
