@@ -56,6 +56,7 @@ def current_job() -> Job[Any] | None:
 _EVENT_LOCK: Final = threading.Lock()
 """Makes a job's ``_finished`` event once, whichever threads wait for it first."""
 
+
 class Job(Generic[T]):
     """One run of a function as a cooperative job.
 
