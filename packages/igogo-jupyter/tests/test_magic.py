@@ -38,6 +38,8 @@ def test_cell_runs_as_a_job_in_the_notebook_namespace(kernel: KernelDriver) -> N
         "magic_y = magic_fn()\n"
         "print('job done')"
     )
+    # A waiting request goes before the job's first step: wait until the job has started.
+    kernel.wait_until(lambda: kernel.eval("'magic_x' in globals()"), timeout=10)
     assert kernel.eval("(magic_x, 'magic_y' in globals())") == (41, False)
     name, done = kernel.eval("(igogo.jobs()[-1].name, igogo.jobs()[-1].done())")
     assert not done
@@ -356,6 +358,8 @@ def test_error_in_the_cell_body_shows_in_that_cell(kernel: KernelDriver) -> None
 def test_line_magic_lists_jobs(kernel: KernelDriver) -> None:
     a = kernel.run("%%igogo --name listed-job\nwhile True:\n    igogo.sleep(0.01)")
     number = a.reply["content"]["execution_count"]
+    # A waiting request goes before the job's first step: list it once it has started.
+    kernel.wait_until(lambda: kernel.eval("igogo.jobs()[-1].state") != "pending", timeout=10)
     ex = kernel.run("%igogo")
     # In a notebook the list is the live job table (a widget); its text form is the table.
     (result,) = kernel.outputs(ex, ("execute_result",), widgets=True)
