@@ -223,19 +223,26 @@ def test_busy_jobs_take_turns_round_robin_and_share_the_cpu(recorder: Any) -> No
     assert min(counts.values()) * 3 >= max(counts.values()), counts
 
 
-def test_one_tick_runs_every_ready_job_within_its_budget(recorder: Any) -> None:
-    igogo.configure(tick_budget=0.2)
-    running = [True]
+def spinning(names: str, running: list[bool], preempt: bool = False) -> list[igogo.Job[None]]:
+    """One job per letter of ``names``, each looping while ``running[0]``: on ``yielder()``,
+    or as a plain loop when ``preempt`` (the loop ends are its switch points)."""
 
     def make(name: str) -> igogo.JobFunction[[], None]:
-        @igogo.job(name=name)
+        @igogo.job(name=name, preempt=preempt)
         def busy() -> None:
             while running[0]:
-                igogo.yielder()
+                if not preempt:
+                    igogo.yielder()
 
         return busy
 
-    a, b = make("a")(), make("b")()
+    return [make(n)() for n in names]
+
+
+def test_one_tick_runs_every_ready_job_within_its_budget(recorder: Any) -> None:
+    igogo.configure(tick_budget=0.2)
+    running = [True]
+    a, b = spinning("ab", running)
     t = time.monotonic()
     SCHED.tick()
     elapsed = time.monotonic() - t
@@ -369,17 +376,7 @@ def test_end_tick_from_another_thread_ends_the_tick_at_the_next_switch_point(
 
     igogo.configure(tick_budget=30.0)  # a tick that would otherwise hold the CPU for 30 s
     running = [True]
-
-    def make(name: str) -> igogo.JobFunction[[], None]:
-        @igogo.job(name=name, preempt=preempt)
-        def busy() -> None:
-            while running[0]:
-                if not preempt:
-                    igogo.yielder()
-
-        return busy
-
-    a, b = make("a")(), make("b")()
+    a, b = spinning("ab", running, preempt)
     timer = threading.Timer(0.1, end_tick)
     timer.start()
     t = time.monotonic()
@@ -403,16 +400,7 @@ def test_end_tick_from_another_thread_ends_the_tick_at_the_next_switch_point(
 
 def test_a_stopped_job_runs_next_instead_of_after_the_other_ready_jobs(recorder: Any) -> None:
     running = [True]
-
-    def make(name: str) -> igogo.JobFunction[[], None]:
-        @igogo.job(name=name)
-        def busy() -> None:
-            while running[0]:
-                igogo.yielder()
-
-        return busy
-
-    jobs = [make(n)() for n in "abcd"]
+    jobs = spinning("abcd", running)
     igogo.configure(tick_budget=0.02)
     SCHED.tick()  # each ran once; the queue is a, b, c, d again
     jobs[2].stop()
