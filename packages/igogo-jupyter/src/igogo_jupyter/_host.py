@@ -178,19 +178,20 @@ class JupyterHost(igogo.AsyncioHost):
     def _tick(self) -> None:
         # The loop's own work first (a request being dispatched, a cell's task between
         # two awaits): a tick due meanwhile waits one gap, for at most one budget in a row.
-        sched = self.sched
-        if sched is not None and self.loop.time() < self.requests.quiet_until:
-            self._handle = None
-            self.wake(self.requests.quiet_until)  # the kernel is answering a request
-            return
-        if sched is not None and self.bridge.loop_has_work():
-            now = self.loop.time()
+        # And none at all for a moment after a request ended one (its answer goes first).
+        sched, now = self.sched, self.loop.time()
+        later = None
+        if sched is not None and now < self.requests.quiet_until:
+            later = self.requests.quiet_until
+        elif sched is not None and self.bridge.loop_has_work():
             if self._put_off_since is None:
                 self._put_off_since = now
             if now - self._put_off_since < sched.tick_budget:
-                self._handle = None
-                self.wake(0.0)
-                return
+                later = 0.0  # one gap from now
+        if later is not None:
+            self._handle = None
+            self.wake(later)
+            return
         self._put_off_since = None
         self.requests.turn()
         self.in_loop_tick = True

@@ -6,7 +6,7 @@ arrived meanwhile.  Left at that, a new cell beside spinning jobs waits for the
 rest of the tick, and each later step of the kernel's own handling of it (a
 loop callback or task step) may wait for another whole tick.
 
-Two things make a waiting request the loop's first business instead:
+Three things make a waiting request the loop's first business instead:
 
 * **A watch thread** blocks in ``select`` on the file descriptor of the socket
   requests reach the main thread on (``KernelBridge.request_fds``).  When it
@@ -19,6 +19,8 @@ Two things make a waiting request the loop's first business instead:
   due while the loop has callbacks ready (the kernel dispatching the request,
   a cell's task between two awaits) is put off by one gap, for at most one
   tick's budget in a row, so jobs are never starved by a busy loop.
+* **A quiet moment** (:data:`QUIET`): no tick for 2 ms after a request ended
+  one, so the kernel's own threads answer it with the GIL free.
 
 The watch thread is woken by the operating system, but it runs Python and so
 needs the GIL, which a thread spinning in Python hands over only after
