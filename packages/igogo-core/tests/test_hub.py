@@ -383,11 +383,14 @@ def test_end_tick_from_another_thread_ends_the_tick_at_the_next_switch_point(
     SCHED.tick()
     elapsed = time.monotonic() - t
     timer.join()
-    # The job on the CPU stopped at its next switch point, and the next job never ran.
+    # The job on the CPU stopped at its next switch point; the next job only took its
+    # first step (it had not run yet), and the tick did not come back to the first.
     assert 0.09 <= elapsed < 5, elapsed
     assert [e for e in recorder.events if e[0] != "job_started"] == [
         ("switched_in", "a"),
         ("switched_out", "a"),
+        ("switched_in", "b"),
+        ("switched_out", "b"),
     ]
     # The next tick runs normally: end_tick() ended one tick, not the ones after it.
     igogo.configure(tick_budget=0.1)
@@ -396,6 +399,25 @@ def test_end_tick_from_another_thread_ends_the_tick_at_the_next_switch_point(
     assert time.monotonic() - t >= 0.09
     running[0] = False
     assert igogo.wait(a, b, timeout=10)
+
+
+def test_a_first_steps_tick_lasts_until_each_new_job_took_its_first_step(recorder: Any) -> None:
+    """What a kernel runs as a cell ends: the jobs it started set up before the next cell."""
+    igogo.configure(tick_budget=30.0)
+    running = [True]
+    (a,) = spinning("a", running)
+    SCHED.tick(first_steps=True)  # a ran up to its first yielder(), and no further
+    assert not SCHED.unstarted
+    b, c = spinning("bc", running)
+    recorder.events.clear()
+    t = time.monotonic()
+    SCHED.tick(first_steps=True)
+    assert time.monotonic() - t < 5  # not the 30 s budget
+    assert [e[1] for e in recorder.events if e[0] == "switched_in"] == ["a", "b", "c"]
+    assert not SCHED.unstarted
+    igogo.configure(tick_budget=0.015)
+    running[0] = False
+    assert igogo.wait(a, b, c, timeout=10)
 
 
 def test_a_stopped_job_runs_next_instead_of_after_the_other_ready_jobs(recorder: Any) -> None:

@@ -309,6 +309,29 @@ def test_host_released_when_the_last_job_ends(kernel: KernelDriver) -> None:
     assert kernel.eval("(igogo._hub.SCHED.host, len(igogo._hub.SCHED.hooks.hooks))") == (None, 0)
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "%%igogo\nset_up = True\nwhile True:\n    pass",
+        "%%igogo --no-preempt\nset_up = True\nwhile True:\n    igogo.yielder()",
+    ],
+    ids=["preemptive", "cooperative"],
+)
+def test_a_new_job_takes_its_first_step_before_the_next_cell(
+    kernel: KernelDriver, cell: str
+) -> None:
+    """Run All: the cell after the one that starts a job finds what the job set first.
+
+    Both cells are sent at once, so the second is waiting before the first ends.
+    """
+    first = kernel.send(cell)
+    second = kernel.send("print(set_up)")
+    kernel.finish(first)
+    kernel.finish(second)
+    assert kernel.stdout(second) == "True\n", kernel.errors(second)
+    kernel.run("igogo.stop_all(); igogo.wait_all(5)")
+
+
 # -- latency -------------------------------------------------------------------------------
 
 

@@ -95,6 +95,7 @@ def test_interrupt_while_idle_stops_the_job_holding_the_cpu(kernel: KernelDriver
         "@igogo.job\n"
         "def hog():\n"
         "    x = 0\n"
+        "    igogo.sleep(0.05)  # its first step ends here: its cell ends, the kernel is idle\n"
         "    while True:  # never yields\n"
         "        x += 1\n"
         "hg = hog()"
@@ -125,6 +126,35 @@ def test_interrupt_while_idle_stops_the_job_holding_the_cpu(kernel: KernelDriver
     assert kernel.eval("repr(signal.getsignal(signal.SIGINT))") == (
         "<built-in function default_int_handler>"
     )
+
+
+def test_a_job_that_never_yields_from_its_start_keeps_its_cell_until_interrupted(
+    kernel: KernelDriver,
+) -> None:
+    """A new job takes its first step as the cell that started it ends: a job with no
+    switch point at all holds that cell, and an interrupt lands in the job."""
+    a = kernel.run(TICKER)
+    b = kernel.send(
+        "@igogo.job\n"
+        "def hog_from_start():\n"
+        "    while True:  # never yields\n"
+        "        pass\n"
+        "hs = hog_from_start()"
+    )
+    c = kernel.send("print('after the interrupt', hs.state)")
+    kernel.wait_until(lambda: b.busy_at is not None)
+    kernel.pump(0.3)
+    assert b.idle_at is None
+    kernel.interrupt()
+    kernel.finish(b, timeout=10)
+    kernel.finish(c, timeout=10)
+    assert b.status == "ok"  # the cell's own code ran to its end; the job failed
+    assert [e["ename"] for e in kernel.errors(b)] == ["KeyboardInterrupt"]
+    assert kernel.stdout(c) == "after the interrupt failed\n"
+    assert not kernel.errors(a) and not kernel.errors(c)
+    assert ticks_advance(kernel)
+    kernel.run("tk.stop()")
+    assert idle_sigint_handler(kernel) == "<Handlers.SIG_IGN: 1>"
 
 
 def test_interrupts_while_a_cell_waits_beside_a_job_that_never_yields(

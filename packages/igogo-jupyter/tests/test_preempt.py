@@ -31,6 +31,8 @@ def test_a_plain_loop_cell_runs_beside_later_cells(kernel: KernelDriver) -> None
     )
     kernel.run("plain = igogo.jobs()[-1]")
     assert kernel.eval("plain.preemptive") is True
+    # A waiting request goes first: the loop may start only after these cells.
+    kernel.wait_until(lambda: kernel.eval("'x' in globals()"), timeout=10)
     # This cell runs while the loop runs: it reads the loop's variable, then ends it.
     first = kernel.eval("x")
     kernel.pump(0.1)

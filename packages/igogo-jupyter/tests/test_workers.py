@@ -310,6 +310,7 @@ HOG = """\
 @igogo.job
 def hog():
     x = 0
+    igogo.sleep(0.05)  # its first step ends here: its cell ends, the kernel is idle
     while True:  # never yields
         x += 1
 hg = hog()

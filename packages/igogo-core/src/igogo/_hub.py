@@ -124,6 +124,8 @@ class Scheduler:
         self._in_tick = False
         self._end_tick = False
         """Set by :meth:`end_tick` (any thread): the running tick ends at the next switch."""
+        self.unstarted: set[Job[Any]] = set()
+        """Ready jobs that have not taken their first step: :meth:`end_tick` waits for them."""
         self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
         self._wakeup = threading.Event()
         self.clock: Clock = REAL_CLOCK
@@ -184,6 +186,7 @@ class Scheduler:
             )
         if self.hooks.job_started:
             self.hooks.call(self.hooks.job_started, job)
+        self.unstarted.add(job)
         self.wake(job)
         if _deadline == math.inf:
             _deadline = _monotonic() + self.tick_budget
@@ -446,12 +449,14 @@ class Scheduler:
 
     # -- ticks ------------------------------------------------------------------------------
 
-    def tick(self, interrupts_to_caller: bool = False) -> None:
+    def tick(self, interrupts_to_caller: bool = False, first_steps: bool = False) -> None:
         """Run due timers, then ready jobs for at most ``tick_budget`` seconds.
 
         A job's slice also ends when the next timer is due, due timers fire
         between job steps, and the jobs they wake run next, so sleepers wake on
-        time beside busy jobs.
+        time beside busy jobs.  With ``first_steps`` the tick is ended from the
+        start (as by :meth:`end_tick`): it lasts until each job that has not run
+        yet took its first step, up to its first switch point.
         """
         global _deadline
         if self._in_tick:
@@ -486,11 +491,12 @@ class Scheduler:
             real = _monotonic() if virtual else now
             end = real + budget
             share = budget / len(ready)
-            self._end_tick = False
+            self._end_tick = first_steps
             while ready:
                 job = ready.popleft()
                 if job._paused and job._send_exc is None:
                     job._held = True
+                    self.unstarted.discard(job)  # paused before it began: not waited for
                     continue
                 d = real + share
                 if d > end:
@@ -510,7 +516,7 @@ class Scheduler:
                         self.interrupt_pending = False
                         self.interrupt_for = None
                         self._interrupt_job(job)
-                if self._end_tick:  # the host's loop has work waiting (end_tick())
+                if self._end_tick and not self.unstarted:  # the host's loop has work waiting
                     break
                 real = _monotonic()
                 now = _clock() if virtual else real
@@ -545,6 +551,7 @@ class Scheduler:
         value = job._send_value
         job._send_exc = job._send_value = None
         if g is None:
+            self.unstarted.discard(job)
             if exc is not None:  # stopped before it ever ran
                 job._set_outcome(exc)
                 self._finalize(job)

@@ -115,8 +115,9 @@ def end_tick() -> None:
     For a host that learns, on a thread of its own, that its loop has work
     waiting (a kernel that received a request while jobs spin): the running
     job's slice ends now, cooperative and preemptible jobs alike, and the tick
-    returns instead of running the next job.  Safe from any thread; a no-op
-    while no tick runs (the next one runs normally).
+    returns instead of running the next job; only jobs that have not taken
+    their first step yet still take it, up to their first switch point.  Safe
+    from any thread; a no-op while no tick runs (the next one runs normally).
     """
     SCHED.end_tick()
 

@@ -107,8 +107,10 @@ class JupyterHost(igogo.AsyncioHost):
         if self.headless is None:
             self.board = _widgets.setup(self)
         self.requests.attach()
+        self.bridge.shell.events.register("post_run_cell", self._first_steps)
 
     def detach(self) -> None:
+        self.bridge.shell.events.unregister("post_run_cell", self._first_steps)
         self.requests.detach()
         igogo.remove_hook(self)
         super().detach()
@@ -175,19 +177,35 @@ class JupyterHost(igogo.AsyncioHost):
         elif out.render is not None:
             out.render.flush()
 
+    def _first_steps(self, result: object = None) -> None:
+        """``post_run_cell``: the jobs the cell started take their first step now.
+
+        Up to their first switch point, before the kernel reads its next request:
+        under Run All that request is already waiting, and ipykernel dispatches it
+        without another turn of the loop, so the next cell finds what the jobs set
+        up before their loops.
+        """
+        sched = self.sched
+        if sched is not None and sched.unstarted and igogo.current_job() is None:
+            sched.tick(first_steps=True)
+
     def _tick(self) -> None:
         # The loop's own work first (a request being dispatched, a cell's task between
         # two awaits): a tick due meanwhile waits one gap, for at most one budget in a row.
         # And none at all for a moment after a request ended one (its answer goes first).
+        # A job just started takes its first step before any of that: the cell after
+        # the one that started it (Run All) finds what the job set before its first
+        # switch point.
         sched, now = self.sched, self.loop.time()
         later = None
-        if sched is not None and now < self.requests.quiet_until:
-            later = self.requests.quiet_until
-        elif sched is not None and self.bridge.loop_has_work():
-            if self._put_off_since is None:
-                self._put_off_since = now
-            if now - self._put_off_since < sched.tick_budget:
-                later = 0.0  # one gap from now
+        if sched is not None and not sched.unstarted:
+            if now < self.requests.quiet_until:
+                later = self.requests.quiet_until
+            elif self.bridge.loop_has_work():
+                if self._put_off_since is None:
+                    self._put_off_since = now
+                if now - self._put_off_since < sched.tick_budget:
+                    later = 0.0  # one gap from now
         if later is not None:
             self._handle = None
             self.wake(later)
