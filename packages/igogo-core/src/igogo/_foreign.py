@@ -11,7 +11,7 @@ plugin's setup).  Every such call goes through :func:`call`:
   :func:`igogo.plugins` from then on;
 * ``KeyboardInterrupt``, ``SystemExit`` and ``GreenletExit`` pass through:
   they are not the foreign code's failures, and the callers decide (a job's
-  ending keeps an interrupt for later, see :meth:`Scheduler._finalize`).
+  ending keeps an interrupt for later, see :mod:`igogo._ending`).
 
 Callables without an owner (a timer callback, a hand-over from a thread) are
 isolated the same way; only their failure is logged, since there is nothing

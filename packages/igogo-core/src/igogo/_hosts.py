@@ -23,6 +23,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _control
 from ._hooks import logger
 from ._hub import SCHED, Scheduler, now
 from ._plugins import activate_plugins, load_entry_points
@@ -271,7 +272,7 @@ def _at_exit(sched: Scheduler) -> None:
     # Ctrl-C still held for the jobs has had its effect and must not cut this pump short.
     sched.interrupt_pending = False
     for job in live:
-        sched.stop(job, "stopped at exit")
+        _control.stop(job, "stopped at exit")
     try:
         sched.pump(lambda: not sched.live, time.monotonic() + 5.0)
     except BaseException:  # a second Ctrl-C at exit: leave the rest as it is

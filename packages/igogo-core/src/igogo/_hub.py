@@ -35,24 +35,25 @@ import math
 import sys
 import threading
 import time
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from greenlet import getcurrent, greenlet
 
 from . import _foreign as foreign
+from ._ending import finalize
 from ._errors import MisuseError, Stop, WrongThreadError
-from ._hooks import Hooks, logger
+from ._hooks import Hooks
 from ._interrupt import InterruptGuard
-from ._record import JobRecord
 from ._timers import REAL_CLOCK, Clock, Timer, TimerHeap
 
 if TYPE_CHECKING:
+    import weakref
     from collections.abc import Callable
 
     from ._hosts import Host
     from ._job import Job
+    from ._record import JobRecord
 
 __all__ = ["SCHED", "Clock", "Scheduler", "Timer", "expire_slice", "now", "yielder"]
 
@@ -182,7 +183,7 @@ class Scheduler:
             job._preempt = _preempt.admit(job)  # False, said once why, if it cannot be
         if job.options.timeout is not None:
             job._timeout_timer = self.call_at(
-                _clock() + job.options.timeout, lambda: self.stop(job, "timed out")
+                _clock() + job.options.timeout, lambda: _time_out(job)
             )
         if self.hooks.job_started:
             self.hooks.call(self.hooks.job_started, job)
@@ -190,43 +191,6 @@ class Scheduler:
         self.wake(job)
         if _deadline == math.inf:
             _deadline = _monotonic() + self.tick_budget
-
-    def _finalize(self, job: Job[Any]) -> None:
-        """Complete a job's ending, whatever is raised meanwhile.
-
-        The bookkeeping comes first and cannot be interrupted half-way by
-        foreign code: the job leaves the live set, its waiters wake and its
-        finished flag is set (``result()`` returns in every thread).  Then the
-        hooks, the host's report and the done callbacks run, each isolated: one
-        that raises is logged and the next still runs.  A ``KeyboardInterrupt``
-        or ``SystemExit`` raised in one of them is kept and re-raised once the
-        job has fully ended.
-        """
-        job._greenlet = None
-        if job._timeout_timer is not None:
-            job._timeout_timer.cancel()
-            job._timeout_timer = None
-        self.live.pop(job.id, None)
-        job.record = record = JobRecord(job)
-        self.history.append((weakref.ref(job), record))
-        for waiter in tuple(job._waiters):  # each wake removes the waiter from the list
-            self.wake(waiter)
-        job._ended = True
-        finished = job._finished  # made only if another thread waits (see Job._wait_in_thread)
-        if finished is not None:
-            finished.set()
-        deferred: BaseException | None = None
-        if self.hooks.job_finished:
-            deferred = _keep(deferred, self.hooks.call, self.hooks.job_finished, job)
-        host = self.host
-        if host is not None and job._exception is not None:
-            deferred = _keep(deferred, _report, host, job)
-        callbacks, job._callbacks = job._callbacks, []
-        for cb in callbacks:
-            deferred = _keep(deferred, job._call_back, cb)
-        self._detach_if_idle()
-        if deferred is not None:
-            raise deferred
 
     def _detach_if_idle(self) -> None:
         global _deadline
@@ -322,74 +286,6 @@ class Scheduler:
         self.ready.append(job)
         if not self._in_tick and self.host is not None:
             self.host.wake(0.0)
-
-    def stop(self, job: Job[Any], reason: str = "stopped") -> bool:
-        """Stop ``job`` with :class:`Stop`; returns False if it had already ended."""
-        if job._outcome is not None:
-            return False
-        if not self.on_owner_thread():
-            self.call_soon_threadsafe(self.stop, job, reason)
-            return True
-        if job._stop_reason is None:
-            job._stop_reason = reason
-        if job is self.current and job._greenlet is getcurrent():
-            raise Stop(job._stop_reason)
-        job._paused = False
-        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
-            job._held = False
-            self.wake(job, exc=Stop(job._stop_reason))
-        elif job._send_exc is None:
-            job._send_exc = Stop(job._stop_reason)  # already in the ready queue
-        # A stop is served first: the job runs next and ends within one step, instead of
-        # after every other ready job's slice (a Stop button beside busy jobs).  Moving it
-        # costs a scan of the queue: past a few hundred ready jobs (stop_all() over
-        # thousands) the queue keeps its order.
-        ready = self.ready
-        if 0 < len(ready) <= 256 and ready[0] is not job and job in ready:
-            ready.remove(job)
-            ready.appendleft(job)
-        return True
-
-    def hold_interrupt(self) -> None:
-        """Keep a Ctrl-C for the next switch point (called from the SIGINT handler).
-
-        It only sets flags: the running party's slice ends, and the tick hands
-        the interrupt to the waiting code, or to the job that ran (see
-        :mod:`igogo._interrupt`).
-        """
-        self.interrupt_pending = True
-        self.interrupt_for = self.current
-        expire_slice()
-
-    def _interrupt_job(self, job: Job[Any]) -> None:
-        """Raise KeyboardInterrupt in ``job`` at the switch point where it stands."""
-        if job._outcome is not None:
-            return
-        exc = KeyboardInterrupt()
-        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
-            job._held = False
-            self.wake(job, exc=exc)
-        elif job._send_exc is None:
-            job._send_exc = exc
-
-    def pause(self, job: Job[Any]) -> None:
-        """Ask ``job`` to stop taking turns; it is held at its next switch point.
-
-        A job pausing itself parks here at once; another job is held when the
-        tick next finds it in the ready queue (``_held``).  Its sleeps and waits
-        go on meanwhile: what wakes it finds it held, not running.
-        """
-        job._paused = True
-        if job is self.current and job._greenlet is getcurrent():
-            job._held = True
-            self.park("paused")
-
-    def resume(self, job: Job[Any]) -> None:
-        """Let a paused job take turns again; a held one goes back to the ready queue."""
-        job._paused = False
-        if job._held:
-            job._held = False
-            self.wake(job, job._send_value, job._send_exc)
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -506,7 +402,7 @@ class Scheduler:
                 _deadline = -math.inf if job._stop_reason or self._end_tick else d
                 if self.interrupt_pending and not interrupts_to_caller and not self.interrupt_for:
                     self.interrupt_pending = False  # held in the hub: for the next job to run
-                    self._interrupt_job(job)
+                    self.interrupts.deliver(job)
                 self._step(job, hub, hub_loop)
                 if self.interrupt_pending:
                     if interrupts_to_caller:
@@ -515,7 +411,7 @@ class Scheduler:
                     if self.interrupt_for is job:  # it held the CPU when the Ctrl-C came
                         self.interrupt_pending = False
                         self.interrupt_for = None
-                        self._interrupt_job(job)
+                        self.interrupts.deliver(job)
                 if self._end_tick and not self.unstarted:  # the host's loop has work waiting
                     break
                 real = _monotonic()
@@ -554,7 +450,7 @@ class Scheduler:
             self.unstarted.discard(job)
             if exc is not None:  # stopped before it ever ran
                 job._set_outcome(exc)
-                self._finalize(job)
+                finalize(self, job)
                 return
             g = job._greenlet = greenlet(job._run, hub)
             g.gr_context = job._context
@@ -593,7 +489,7 @@ class Scheduler:
             if hooks.switched_out:
                 hooks.call(hooks.switched_out, job)
         if g.dead:
-            self._finalize(job)
+            finalize(self, job)
 
     # -- regular code waiting ---------------------------------------------------------------
 
@@ -640,6 +536,12 @@ _set_loop: Callable[[Any], None]
 """asyncio's get/set of the thread's running loop, bound once asyncio is imported."""
 
 
+def _time_out(job: Job[Any]) -> None:
+    from ._control import stop  # it builds on this module
+
+    stop(job, "timed out")
+
+
 def _running_loop() -> object:
     """The thread's running asyncio loop (None if none or asyncio is not imported)."""
     global _get_loop, _set_loop
@@ -650,28 +552,6 @@ def _running_loop() -> object:
 
         _get_loop, _set_loop = events._get_running_loop, events._set_running_loop
     return _get_loop()
-
-
-def _keep(
-    deferred: BaseException | None, fn: Callable[..., object], *args: Any
-) -> BaseException | None:
-    """Call ``fn(*args)``; keep the first KeyboardInterrupt or SystemExit for later.
-
-    ``fn`` isolates ordinary exceptions itself; what reaches here is an
-    interrupt or an exit, which must not cut a job's ending short.
-    """
-    try:
-        fn(*args)
-    except (KeyboardInterrupt, SystemExit) as e:
-        return deferred or e
-    return deferred
-
-
-def _report(host: Host, job: Job[Any]) -> None:
-    try:
-        host.report_failure(job)
-    except Exception:
-        logger.exception("igogo host %r failed to report %r", host, job)
 
 
 SCHED: Final = Scheduler()

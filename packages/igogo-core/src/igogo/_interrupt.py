@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from types import CodeType, FrameType
 
     from ._hub import Scheduler
+    from ._job import Job
 
 __all__ = ["InterruptGuard", "where"]
 
@@ -109,6 +110,31 @@ class InterruptGuard:
             signal.signal(signal.SIGINT, self.found)
         self.found = None
 
+    def hold(self) -> None:
+        """Keep a Ctrl-C for the next switch point.
+
+        It only sets flags, so the handler may call it anywhere: the running
+        party's slice ends, and the tick hands the interrupt to the waiting
+        code, or to the job that was running (``interrupt_for``).
+        """
+        from ._hub import expire_slice
+
+        sched = self.sched
+        sched.interrupt_pending = True
+        sched.interrupt_for = sched.current
+        expire_slice()
+
+    def deliver(self, job: Job[Any]) -> None:
+        """Raise KeyboardInterrupt in ``job`` at the switch point where it stands."""
+        if job._outcome is not None:
+            return
+        exc = KeyboardInterrupt()
+        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
+            job._held = False
+            self.sched.wake(job, exc=exc)
+        elif job._send_exc is None:
+            job._send_exc = exc
+
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         sched = self.sched
         place = where(frame)
@@ -119,7 +145,7 @@ class InterruptGuard:
         if place == "igogo":
             if sched.current is None and self.found == signal.SIG_IGN:
                 return  # an idle kernel's host, between job steps: no job holds the CPU
-            sched.hold_interrupt()
+            self.hold()
             return
         if not self.to_caller:
             from . import _hub
@@ -132,7 +158,7 @@ class InterruptGuard:
         if self.stop_all or sched.interrupt_pending:
             sched.interrupt_pending = True  # and the waiting code gets one too
             raise KeyboardInterrupt
-        sched.hold_interrupt()
+        self.hold()
 
 
 _DEFAULT: Final = signal.default_int_handler

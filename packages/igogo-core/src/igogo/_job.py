@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeV
 
 from greenlet import GreenletExit, getcurrent
 
+from . import _control
 from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError, without_igogo_frames
 from ._hooks import logger
 from ._hub import SCHED, now
@@ -213,22 +214,15 @@ class Job(Generic[T]):
         Returns False if the job had already ended.  Called by the job on itself,
         it raises at once and does not return.
         """
-        return SCHED.stop(self)
+        return _control.stop(self)
 
     def pause(self) -> None:
         """Hold the job at its next switch point until :meth:`resume`."""
-        if self._outcome is None:
-            if SCHED.on_owner_thread():
-                SCHED.pause(self)
-            else:
-                SCHED.call_soon_threadsafe(SCHED.pause, self)
+        _control.pause(self)
 
     def resume(self) -> None:
         """Let a paused job run again."""
-        if SCHED.on_owner_thread():
-            SCHED.resume(self)
-        else:
-            SCHED.call_soon_threadsafe(SCHED.resume, self)
+        _control.resume(self)
 
     # -- the future -------------------------------------------------------------------------
 
