@@ -14,14 +14,11 @@ __version__ = "0.2.0"
 
 from . import _distribution, lowlevel
 from ._api import (
-    JobFunction,
     JobList,
     add_hook,
     as_completed,
     clear_output,
-    configure,
     display,
-    job,
     jobs,
     remove_hook,
     run,
@@ -33,6 +30,8 @@ from ._api import (
     wait,
     wait_all,
 )
+from ._configure import configure
+from ._decorator import JobFunction, job
 from ._errors import (
     BrokenExecutorError,
     DeadlockError,

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import sys
-import types
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from ._errors import MisuseError, NotInJobError, without_igogo_frames
 from ._hosts import Host, ensure_host
 from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
-from ._options import JobOptions, check_flag, check_number
+from ._options import JobOptions, check_number
 from ._record import JobRecord
-from ._workers import configure_workers, settings
 
 __all__ = [
-    "JobFunction",
     "JobList",
     "add_hook",
     "as_completed",
     "clear_output",
-    "configure",
     "display",
-    "job",
     "jobs",
     "remove_hook",
     "run",
@@ -42,7 +35,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _start(
+def start(
     fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], options: JobOptions
 ) -> Job[T]:
     return launch(Job(fn, args, kwargs, options))
@@ -93,74 +86,6 @@ def launch(job: Job[T]) -> Job[T]:
     else:
         SCHED.call_soon_threadsafe(SCHED.start, job)
     return job
-
-
-class JobFunction(Generic[P, T]):
-    """A function decorated with :func:`job`: calling it starts a :class:`Job`."""
-
-    def __init__(self, fn: Callable[P, T], options: JobOptions) -> None:
-        check_job_function(fn, "igogo.job", "decorates functions")
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self.options = options
-        self._jobs: dict[int, Job[T]] = {}
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Job[T]:
-        job = _start(self.fn, args, kwargs, self.options)
-        self._jobs[job.id] = job
-        job.add_done_callback(self._forget)
-        return job
-
-    def _forget(self, job: Job[T]) -> None:
-        self._jobs.pop(job.id, None)
-
-    def __get__(self, obj: object, objtype: type | None = None) -> Any:
-        return self if obj is None else types.MethodType(self, obj)
-
-    @property
-    def jobs(self) -> list[Job[T]]:
-        """The unfinished jobs this function started."""
-        return [j for j in self._jobs.values() if not j.done()]
-
-    def stop_all(self) -> int:
-        """Stop every unfinished job this function started; returns how many."""
-        return sum(j.stop() for j in self.jobs)
-
-    def __repr__(self) -> str:
-        return f"<igogo.job {getattr(self.fn, '__qualname__', self.fn)!r}>"
-
-
-@overload
-def job(fn: Callable[P, T], /) -> JobFunction[P, T]: ...
-@overload
-def job(
-    *,
-    name: str | None = None,
-    timeout: float | None = None,
-    preempt: bool | None = None,
-    **options: Any,
-) -> Callable[[Callable[P, T]], JobFunction[P, T]]: ...
-def job(fn: Callable[P, T] | None = None, /, **options: Any) -> Any:
-    """Make a function start a job each time it is called.
-
-    Use as ``@igogo.job`` or ``@igogo.job(name=..., timeout=...)``.  igogo's own
-    options: ``name`` (shown in job lists; default the function's name),
-    ``timeout`` (seconds, after which the job is stopped in state ``timed
-    out``) and ``preempt`` (True: the job's own loops may be switched out at
-    the end of any iteration once its time slice is over, with no
-    ``yielder()`` in them; library code is never split; None, the default:
-    preemptible if ``igogo.configure(preempt=True)`` is in force when the job
-    starts, or if a preemptive job starts it).
-    Integrations add theirs: igogo-jupyter ``kind`` (``"text"``,
-    ``"markdown"`` or ``"html"``: how the job's printed text is rendered),
-    ``displays`` (display slots updated in place, >= 1) and ``warn_rewrite``;
-    igogo-mpl ``auto_display_figures``.  An unknown option is refused with the
-    list of those installed.
-    """
-    opts = JobOptions.from_kwargs(options)
-    if fn is None:
-        return lambda f: JobFunction(f, opts)
-    return JobFunction(fn, opts)
 
 
 def sleep(seconds: float) -> None:
@@ -320,12 +245,14 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
             f"igogo.run({getattr(fn, '__qualname__', fn)!r}) cannot run in a job: it drives "
             "the jobs from a script; call the job function directly to start a job from a job"
         )
+    from ._decorator import JobFunction  # built on this module
+
     main: Job[T]
     if isinstance(fn, JobFunction):  # a decorated function: its job's result, not the Job
         main = fn(*args, **kwargs)
     else:
         check_job_function(fn, "igogo.run()", "runs a function")
-        main = _start(fn, args, kwargs, JobOptions())
+        main = start(fn, args, kwargs, JobOptions())
     main._retrieving += 1  # its failure is raised here, shown once by Python
     guard = SCHED.interrupts
     before, guard.stop_all = guard.stop_all, True  # one Ctrl-C stops everything
@@ -379,80 +306,6 @@ def jobs() -> JobList:
         seen[record.id] = record if job is None else job
     seen.update(SCHED.live)
     return JobList(sorted(seen.values(), key=lambda j: j.id))
-
-
-class _Unchanged:
-    """The default of :func:`configure`'s settings: leave this one as it is."""
-
-    def __repr__(self) -> str:
-        return "<unchanged>"
-
-
-_UNCHANGED: Any = _Unchanged()
-
-
-def configure(
-    *,
-    tick_budget: float = _UNCHANGED,
-    workers: int | None = _UNCHANGED,
-    preempt: bool = _UNCHANGED,
-    preempt_include: Sequence[str] = _UNCHANGED,
-    preempt_exclude: Sequence[str] = _UNCHANGED,
-) -> dict[str, Any]:
-    """Read or change igogo's settings; returns the settings now in force.
-
-    ``tick_budget``: seconds of CPU one tick gives all ready jobs together
-    before the host (a kernel's event loop, or waiting regular code) gets
-    control back; also the slice regular code keeps between rounds.
-
-    ``workers``: the number of processes in the default pool of
-    :func:`offload` and :func:`map` (None: one per CPU).  A pool already
-    running is resized at its next use.
-
-    ``preempt``: whether jobs started without a ``preempt=`` option are
-    preemptible (default False): their loops in user code may be switched out
-    at the end of an iteration once their slice is over, as if
-    ``igogo.yielder()`` stood there.  Jobs already running keep theirs.
-
-    ``preempt_include`` / ``preempt_exclude``: what counts as user code, whose
-    loops a preemptible job may be switched out of, beyond the default (cells,
-    and files outside the standard library and site-packages): lists of module
-    names (``"mypkg.sub"``) and paths (a directory, a file, ``"<string>"``).
-    The most specific rule wins; on a tie, exclusion.  Each replaces its list.
-
-    A setting left out is left unchanged; ``configure()`` only reads them.
-    """
-    from . import _usercode  # the rules' checks and state
-
-    if tick_budget is not _UNCHANGED:
-        check_number("tick_budget", tick_budget, above=True, finite=True, unit="seconds")
-    if workers is not _UNCHANGED:
-        check_number("workers", workers, minimum=1, whole=True, none="one per CPU")
-    if preempt is not _UNCHANGED:
-        check_flag("preempt", preempt)
-    include = None
-    if preempt_include is not _UNCHANGED:
-        include = _usercode.check_scope("preempt_include", preempt_include)
-    exclude = None
-    if preempt_exclude is not _UNCHANGED:
-        exclude = _usercode.check_scope("preempt_exclude", preempt_exclude)
-    if include is not None or exclude is not None:
-        _usercode.set_scope(include, exclude)  # resolves module names: may refuse one
-        preempt_module = sys.modules.get("igogo._preempt")
-        if preempt_module is not None:  # code armed under the old rules: armed again lazily
-            preempt_module.forget_armed()
-    if tick_budget is not _UNCHANGED:  # set nothing unless every setting is valid
-        SCHED.tick_budget = float(tick_budget)
-    if workers is not _UNCHANGED:
-        configure_workers(workers)
-    if preempt is not _UNCHANGED:
-        SCHED.preempt_default = preempt
-    return {
-        "tick_budget": SCHED.tick_budget,
-        "workers": settings["workers"],
-        "preempt": SCHED.preempt_default,
-        **_usercode.scope(),
-    }
 
 
 def display(*objs: Any, **kwargs: Any) -> None:
