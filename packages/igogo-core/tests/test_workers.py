@@ -156,12 +156,12 @@ def test_a_function_travels_with_its_file_name_and_lines() -> None:
     """cloudpickle 3.1.3 renames a by-value function's file to "<dynamic-code>": ours do not."""
     import pickle
 
-    from igogo._workers import _dumps
+    from igogo._inworker import dumps
 
     source = "def outer(x):\n    def inner(y):\n        return y + 1\n    return inner(x)\n"
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exec(compile(source, "/tmp/igogo-cell-99.py", "exec"), namespace)
-    copy = pickle.loads(_dumps(namespace["outer"]))
+    copy = pickle.loads(dumps(namespace["outer"]))
     assert copy(1) == 2
     assert copy.__code__.co_filename == "/tmp/igogo-cell-99.py"
     (inner,) = [c for c in copy.__code__.co_consts if hasattr(c, "co_filename")]

@@ -42,8 +42,9 @@ from ._hub import SCHED, yielder
 from ._job import Job
 from ._options import JobOptions, check_flag, check_number
 from ._plugins import progress_bar
+from ._replies import Outcome, decode, replay
 from ._status import ItemStatus, MapStatus, short_repr
-from ._workers import Outcome, Pool, decode, replay
+from ._workers import Pool
 
 __all__ = ["CALL_SECONDS", "MapJob", "map"]
 

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from ._hub import SCHED
 from ._job import current_job
-from ._workers import Outcome, Pool, decode
+from ._replies import Outcome, decode
+from ._workers import Pool
 
 __all__ = ["offload", "wait_future"]
 

@@ -1,4 +1,4 @@
-"""Work in other processes: executors, and the call that runs in a worker.
+"""Work in other processes: the executors that take it, and the default pool's signals.
 
 The promise igogo keeps for notebook state is that only code on the
 scheduler's thread touches it.  Work handed to a worker therefore travels as
@@ -19,12 +19,12 @@ For process executors the function and its arguments are pickled here, with
 cloudpickle when it is installed, before they are submitted.  Functions
 defined in a notebook then work under spawn too, and an argument that cannot
 be pickled is reported at once, by name, in the caller.  In the worker,
-:func:`_call_in_worker` runs the function with its prints captured, pickles
-the result (or the exception and its traceback as text) itself, and sends all
-of it back as one value: whatever the executor, the caller sees the same
-outcomes and the same error messages.  Calls to a Dask cluster are pickled
-the same way (Dask then only moves bytes), so their tracebacks name the
-user's files too.
+:func:`igogo._inworker.call_in_worker` runs the function with its prints
+captured, pickles the result (or the exception and its traceback as text)
+itself, and sends all of it back as one value, which :mod:`igogo._replies`
+reads: whatever the executor, the caller sees the same outcomes and the same
+error messages.  Calls to a Dask cluster are pickled the same way (Dask then
+only moves bytes), so their tracebacks name the user's files too.
 
 Interrupts
 ----------
@@ -80,31 +80,17 @@ fails with ``KeyboardInterrupt`` and a note that says where it came from.
 from __future__ import annotations
 
 import contextlib
-import io
-import linecache
-import marshal
 import os
-import pickle
-import re
 import signal
-import sys
-import time
-import traceback
-import types
 from collections.abc import Callable, Iterator
-from concurrent.futures import CancelledError, Executor, Future
-from typing import Any, Final, NamedTuple
+from concurrent.futures import Executor, Future
+from typing import Any, Final
 
-from ._errors import BrokenExecutorError, WorkerDiedError, WorkerError, WorkerTraceback
+from ._errors import BrokenExecutorError, WorkerError
+from ._inworker import call_in_worker, dumps
+from ._replies import function_name
 
-__all__ = [
-    "Outcome",
-    "Pool",
-    "configure_workers",
-    "decode",
-    "replay",
-    "settings",
-]
+__all__ = ["Pool", "configure_workers", "settings"]
 
 settings: Final[dict[str, int | None]] = {"workers": None}
 """``workers``: the size of the default process pool (None: loky's choice, the CPU count)."""
@@ -118,45 +104,6 @@ def configure_workers(workers: int | None) -> None:
     settings["workers"] = workers
 
 
-def _dumps(obj: object) -> bytes:
-    """Pickle ``obj`` for another process: with cloudpickle when it is installed.
-
-    Code objects travel through :mod:`marshal`, which keeps every field as it
-    is.  cloudpickle 3.1.3 and later replace a function's file name with
-    ``"<dynamic-code>"``, so a worker's traceback lost the user's file and
-    source line; carrying code ourselves gives the same traceback with every
-    cloudpickle release.  Workers run the same interpreter as the caller (a
-    code object never crosses Python versions, with or without cloudpickle).
-    """
-    try:
-        import cloudpickle
-    except ImportError:  # plain pickle: module-level functions only
-        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    buffer = io.BytesIO()
-    _code_keeping_pickler(cloudpickle)(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buffer.getvalue()
-
-
-_pickler_class: type | None = None
-
-
-def _code_keeping_pickler(cloudpickle: Any) -> Any:
-    global _pickler_class
-    if _pickler_class is None:
-
-        class CodeKeepingPickler(cloudpickle.Pickler):  # type: ignore[misc]
-            def reducer_override(self, obj: object) -> Any:
-                if type(obj) is types.CodeType:
-                    return marshal.loads, (marshal.dumps(obj),)
-                return super().reducer_override(obj)
-
-        _pickler_class = CodeKeepingPickler
-    return _pickler_class
-
-
-# -- in the worker ---------------------------------------------------------------------
-
-
 def _ignore_interrupts() -> None:
     """The default pool's worker initializer: the kernel's interrupts are not for workers.
 
@@ -168,131 +115,11 @@ def _ignore_interrupts() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-class _Capture(io.TextIOBase):
-    """A worker's stdout or stderr while it runs a call: text kept, in order."""
-
-    def __init__(self, chunks: list[tuple[bool, str]], is_err: bool) -> None:
-        self._chunks = chunks
-        self._is_err = is_err
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self._chunks.append((self._is_err, text))
-        return len(text)
-
-
-_functions: dict[bytes, Callable[..., Any]] = {}
-"""In a worker: the functions of recent maps, unpickled once instead of at every item."""
-
-
-def _load_function(blob: bytes) -> Callable[..., Any]:
-    fn = _functions.get(blob)
-    if fn is None:
-        if len(_functions) >= 8:
-            _functions.clear()
-        fn = _functions[blob] = pickle.loads(blob)
-    return fn
-
-
-def _call_in_worker(
-    fn: Callable[..., Any] | bytes, calls: list[tuple[Any, ...]] | bytes, parent_pid: int
-) -> list[tuple[Any, ...]]:
-    """Run calls of ``fn`` in a worker, one after the other; one outcome tuple for each.
-
-    ``fn`` and ``calls`` (a list of ``(args, kwargs)``: a map sends short items
-    several at a time) come pickled by the caller for process pools, as they
-    are otherwise.  Each outcome is ``(kind, data, traceback, output, seconds,
-    pid)``: ``kind`` is ``"ok"`` (data: the pickled result), ``"raised"`` (data:
-    the pickled exception) or ``"unpicklable"`` (data: why the result could not
-    be pickled).  If the call cannot be unpickled, the one outcome says so.
-    """
-    pid = os.getpid()
-    try:
-        if isinstance(fn, bytes):
-            fn = _load_function(fn)
-        todo: list[tuple[Any, ...]] = pickle.loads(calls) if isinstance(calls, bytes) else calls
-    except Exception as e:
-        err = WorkerError(
-            f"the worker could not unpickle the call: {type(e).__name__}: {e}. A function "
-            "travels as a reference to its module, which the worker must be able to "
-            "import; functions defined in a notebook (in __main__) travel by value when "
-            "cloudpickle is installed"
-        )
-        return [("raised", _dumps(err), "", [], 0.0, pid)]
-    # Prints are captured only in another process: in a thread of the caller's own
-    # process, sys.stdout is shared with everything else.
-    capture = pid != parent_pid
-    return [_call_one(fn, args, kwargs, capture, pid) for args, kwargs in todo]
-
-
-def _call_one(
-    fn: Callable[..., Any], args: Any, kwargs: Any, capture: bool, pid: int
-) -> tuple[Any, ...]:
-    chunks: list[tuple[bool, str]] = []
-    saved = sys.stdout, sys.stderr
-    if capture:
-        sys.stdout, sys.stderr = _Capture(chunks, False), _Capture(chunks, True)
-    start = time.perf_counter()
-    try:
-        value = fn(*args, **kwargs)
-    except BaseException as e:
-        seconds = time.perf_counter() - start
-        tb = e.__traceback__
-        text = "".join(traceback.format_exception(type(e), e, tb.tb_next if tb else None))
-        try:
-            data = _dumps(e)
-        except Exception:  # an exception that cannot travel: its type and message can
-            data = _dumps(WorkerError(f"{type(e).__module__}.{type(e).__qualname__}: {e}"))
-        return ("raised", data, text, chunks, seconds, pid)
-    finally:
-        if capture:  # in a thread of the caller's process the streams were never ours
-            sys.stdout, sys.stderr = saved
-    seconds = time.perf_counter() - start
-    try:
-        data = _dumps(value)
-    except Exception as e:
-        why = f"{type(e).__name__}: {e}"
-        return ("unpicklable", why, "", chunks, seconds, pid)
-    return ("ok", data, "", chunks, seconds, pid)
-
-
-# -- in the caller ------------------------------------------------------------------------
-
-
-class Outcome(NamedTuple):
-    """What came back from one call: its value or its exception, prints and timing."""
-
-    value: Any
-    exception: BaseException | None
-    output: list[tuple[bool, str]]
-    seconds: float | None
-    pid: int | None
-
-    def unwrap(self) -> Any:
-        """Print what the worker printed (into the current job's output), then return or raise."""
-        replay(self.output)
-        if self.exception is not None:
-            raise self.exception
-        return self.value
-
-
-def replay(output: list[tuple[bool, str]]) -> None:
-    """Write a worker's captured prints to this process's stdout and stderr, in order."""
-    if not output:
-        return
-    for is_err, text in output:
-        (sys.stderr if is_err else sys.stdout).write(text)
-    sys.stdout.flush()
-
-
-def _name(fn: Callable[..., Any]) -> str:
-    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn))
-
-
 class Pool:
-    """The executor a call or a map uses, with igogo's submit and decode around it."""
+    """The executor a call or a map uses, with igogo's submit around it.
+
+    What comes back is read by :func:`igogo._replies.decode`.
+    """
 
     def __init__(self, executor: object = None) -> None:
         self.given = executor
@@ -336,11 +163,12 @@ class Pool:
         if self.kind == "threads":
             return fn
         try:
-            return _dumps(fn)
+            return dumps(fn)
         except Exception as e:
             raise WorkerError(
-                f"cannot send {_name(fn)} to a worker: {type(e).__name__}: {e}. A function "
-                "sent to workers, and what it refers to, must be picklable (with cloudpickle)"
+                f"cannot send {function_name(fn)} to a worker: {type(e).__name__}: {e}. "
+                "A function sent to workers, and what it refers to, must be picklable "
+                "(with cloudpickle)"
             ) from e
 
     def submit(
@@ -360,26 +188,26 @@ class Pool:
         payload: bytes | list[tuple[tuple[Any, ...], dict[str, Any]]] = calls
         if isinstance(sent_fn, bytes):
             try:
-                payload = _dumps(calls)
+                payload = dumps(calls)
             except Exception as e:
                 raise WorkerError(
-                    f"cannot send {_name(fn)}(...) to a worker: {type(e).__name__}: {e}. "
-                    "Its arguments must be picklable (with cloudpickle): no open files, "
-                    "locks, sockets, generators or live connections"
+                    f"cannot send {function_name(fn)}(...) to a worker: "
+                    f"{type(e).__name__}: {e}. Its arguments must be picklable (with "
+                    "cloudpickle): no open files, locks, sockets, generators or live connections"
                 ) from e
         ex = self.executor()
         pid = os.getpid()
         try:
             if self._executor is not None:
-                return ex.submit(_call_in_worker, sent_fn, payload, pid)
+                return ex.submit(call_in_worker, sent_fn, payload, pid)
             try:
                 with _no_interrupts_while_starting_workers():  # loky starts workers here
-                    return ex.submit(_call_in_worker, sent_fn, payload, pid)
+                    return ex.submit(call_in_worker, sent_fn, payload, pid)
             except RuntimeError:
                 # A worker of the default pool died and loky has not replaced it yet.
                 fresh = _default_executor(fresh=True)
                 with _no_interrupts_while_starting_workers():
-                    return fresh.submit(_call_in_worker, sent_fn, payload, pid)
+                    return fresh.submit(call_in_worker, sent_fn, payload, pid)
         except RuntimeError as e:  # shut down, or a broken pool (BrokenExecutor is one)
             raise BrokenExecutorError(
                 f"executor {self.describe()} takes no more work ({type(e).__name__}: {e}); "
@@ -387,8 +215,8 @@ class Pool:
             ) from e
         except TypeError as e:  # Dask cannot serialize the task
             raise WorkerError(
-                f"cannot send {_name(fn)}(...) to the Dask cluster: {e}. The function "
-                "and its arguments must be picklable"
+                f"cannot send {function_name(fn)}(...) to the Dask cluster: {e}. "
+                "The function and its arguments must be picklable"
             ) from e
 
     def describe(self) -> str:
@@ -461,86 +289,3 @@ def _start_resource_trackers() -> None:
         from loky.backend import resource_tracker as loky_tracker
 
         loky_tracker.ensure_running()
-
-
-def decode(fut: Future[Any], fn: Callable[..., Any], n: int = 1) -> list[Outcome]:
-    """Turn a finished future of :func:`_call_in_worker` into ``n`` :class:`Outcome` s."""
-    try:
-        exc = fut.exception()
-    except CancelledError as e:
-        return [Outcome(None, e, [], None, None)] * n
-    if exc is not None:
-        return [Outcome(None, _executor_error(exc, fn), [], None, None)] * n
-    outcomes = [_decode_one(raw, fn) for raw in fut.result()]
-    return outcomes * n if len(outcomes) == 1 else outcomes
-
-
-def _decode_one(raw: tuple[Any, ...], fn: Callable[..., Any]) -> Outcome:
-    kind, data, text, output, seconds, pid = raw
-    if kind == "unpicklable":
-        err: BaseException = WorkerError(
-            f"the result of {_name(fn)} could not be pickled to send it back: {data}"
-        )
-        return Outcome(None, err, output, seconds, pid)
-    try:
-        obj = pickle.loads(data)
-    except Exception as e:
-        what = "result" if kind == "ok" else "exception"
-        err = WorkerError(
-            f"the {what} of {_name(fn)} could not be unpickled here: {type(e).__name__}: {e}"
-        )
-        return Outcome(None, err, output, seconds, pid)
-    if kind == "ok":
-        return Outcome(obj, None, output, seconds, pid)
-    if text and isinstance(obj, BaseException):
-        obj.__cause__ = WorkerTraceback(_with_source(text))
-        obj.add_note(f"(raised by {_name(fn)} in worker process {pid})")
-        if isinstance(obj, KeyboardInterrupt):
-            obj.add_note(
-                "The worker process got an interrupt (SIGINT). An executor's workers get "
-                "the kernel's interrupts when they share its process group; igogo's "
-                "default pool ignores them, and a ProcessPoolExecutor does when created "
-                "with initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)"
-            )
-    return Outcome(None, obj, output, seconds, pid)
-
-
-_FRAME: Final = re.compile(r'^(\s*)File "(.+)", line (\d+), in ')
-
-
-def _with_source(text: str) -> str:
-    """Fill in the source lines a worker could not show: cells of this notebook, say.
-
-    A worker started fresh has no copy of the notebook's cells, so its traceback
-    names their frames without their lines; this process has them.
-    """
-    lines = text.split("\n")
-    out = []
-    for i, line in enumerate(lines):
-        out.append(line)
-        m = _FRAME.match(line)
-        if m is None:
-            continue
-        indent = m.group(1)
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if nxt.startswith(indent + " ") and not _FRAME.match(nxt):
-            continue  # the worker had the source
-        source = linecache.getline(m.group(2), int(m.group(3))).strip()
-        if source:
-            out.append(f"{indent}  {source}")
-    return "\n".join(out)
-
-
-def _executor_error(exc: BaseException, fn: Callable[..., Any]) -> BaseException:
-    name = type(exc).__name__
-    if name in ("TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"):
-        err: WorkerError = WorkerDiedError(
-            f"the worker process running {_name(fn)} died (killed, out of memory or "
-            f"crashed): {name}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
-        )
-    elif name == "CancelledError":
-        err = WorkerError(f"the call to {_name(fn)} was cancelled by the executor")
-    else:
-        err = WorkerError(f"the executor failed to run {_name(fn)}: {name}: {exc}")
-    err.__cause__ = exc
-    return err
