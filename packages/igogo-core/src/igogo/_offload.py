@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from ._hub import SCHED
 from ._job import current_job
@@ -14,9 +14,17 @@ from ._workers import Pool
 
 __all__ = ["offload", "wait_future"]
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# A keyword-only `executor` cannot sit between *args: P.args and **kwargs: P.kwargs (PEP 612
+# forbids it; mypy: "Arguments not allowed after ParamSpec.args").  So two signatures: with
+# `executor=`, only the result is typed; without it, the arguments are checked against fn's.
+@overload
+def offload(fn: Callable[..., T], /, *args: Any, executor: object, **kwargs: Any) -> T: ...
+@overload
+def offload(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
 def offload(fn: Callable[..., T], /, *args: Any, executor: object = None, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a worker process and return its result.
 
