@@ -226,6 +226,31 @@ def ticker():
     assert_clean(term)
 
 
+def test_a_key_ends_the_running_tick_at_the_prompt(term: Terminal) -> None:
+    """With a 30 s tick budget, a spinning job would hold the prompt for 30 s per tick;
+    a key ends the tick at the job's next switch point, so it is drawn at once."""
+    term.run(
+        """
+import igogo
+spinning = True
+
+@igogo.job
+def spin():
+    while spinning:
+        igogo.yielder()
+"""
+    )
+    term.run("igogo.configure(tick_budget=30.0); s = spin()")
+    time.sleep(0.5)  # the job holds a tick now
+    start = len(term.text)
+    term.child.send("spinning = False")
+    term.wait_for(r"spinning = False", after=start, timeout=10)
+    term.enter()
+    out = term.run("s.wait(10); print('ended', s.state); igogo.configure(tick_budget=0.015)")
+    assert "ended done" in lines(out), out
+    assert_clean(term)
+
+
 def test_igogo_cell_magic_origin_and_line_magic(term: Terminal) -> None:
     term.run("%load_ext igogo")
     term.run("import igogo\ndone = False")

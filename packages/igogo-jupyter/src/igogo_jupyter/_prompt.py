@@ -166,12 +166,14 @@ def _run(host: TerminalHost, context: InputHookContext) -> None:
     wake = _wake_pipe()[0]
     fd = _terminal_fd()
     gui = _gui
+    keys = host.watch_keys(context.fileno())
     while not ready():
         sched = host.sched
         if sched is None or _host is not host:
             return
         delay = sched.next_deadline() - clock()
         if delay <= 0:
+            keys.turn()
             with host.interrupts.tick(fd):
                 sched.tick(interrupts_to_caller=False)
             host.screen.draw()

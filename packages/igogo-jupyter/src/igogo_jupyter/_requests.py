@@ -29,6 +29,9 @@ channel thread, which forwards each request, and the IOPub thread, which sends
 the kernel's ``busy`` and ``idle``.  While jobs run in a kernel, the interval
 is lowered to :data:`SWITCH_INTERVAL`; it costs nothing while no other thread
 asks for the GIL, and it is put back when the last job ends.
+
+Terminal IPython uses the same watch on the prompt's input: a key pressed
+while jobs run at the prompt ends the tick, and the prompt draws it at once.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from . import _prompt
 from ._ctrl_c import PromptInterrupts
 from ._kernel import cell_number
 from ._output import TAIL_LINES, Tail
+from ._requests import RequestWatch
 from ._screen import Screen
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ class TerminalHost(igogo.AsyncioHost):
         self._proxy_type: type = StdoutProxy
         self._found: tuple[Any, Any] | None = None  # sys.stdout/err when the running job came in
         self._wake_pending = False
+        self.keys: RequestWatch | None = None
+        """Ends a tick at the prompt when a key arrives (made at the first prompt)."""
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -170,9 +173,19 @@ class TerminalHost(igogo.AsyncioHost):
     def detach(self) -> None:
         igogo.remove_hook(self)
         _prompt.uninstall(self)
+        if self.keys is not None:
+            self.keys.detach()
         self.interrupts.close()
         self.screen.draw()
         super().detach()
+
+    def watch_keys(self, fd: int) -> RequestWatch:
+        """The watch on the prompt's input: a key ends the running tick, as a request does in
+        a kernel (one thread per host, attached while it has jobs)."""
+        if self.keys is None:
+            self.keys = RequestWatch([fd])
+        self.keys.attach()
+        return self.keys
 
     # -- jobs and their output ------------------------------------------------------------------
 
