@@ -332,6 +332,31 @@ def test_a_new_job_takes_its_first_step_before_the_next_cell(
     kernel.run("igogo.stop_all(); igogo.wait_all(5)")
 
 
+def test_the_gil_switch_interval_is_lowered_while_jobs_run_then_put_back(
+    kernel: KernelDriver,
+) -> None:
+    kernel.run("import sys")
+    before = kernel.eval("sys.getswitchinterval()")
+    start = (
+        "done = False\n@igogo.job\ndef spin():\n    while not done:\n        igogo.yielder()\n"
+        "s = spin()"
+    )
+    kernel.run(start)
+    # 0.1 ms while jobs run; 0.02 ms while a request (this one) is being answered.
+    assert round(kernel.eval("sys.getswitchinterval()"), 6) in (0.0001, 0.00002)
+    kernel.run("done = True; s.wait(5)")
+    kernel.wait_until(lambda: kernel.eval("sys.getswitchinterval()") == before, timeout=10)
+    # A value the user sets meanwhile is theirs: igogo neither overrides nor restores it.
+    kernel.run(start)
+    kernel.run("sys.setswitchinterval(0.01)")
+    kernel.pump(0.2)
+    assert kernel.eval("sys.getswitchinterval()") == 0.01
+    kernel.run("done = True; s.wait(5)")
+    kernel.pump(0.2)
+    assert kernel.eval("sys.getswitchinterval()") == 0.01
+    kernel.run(f"sys.setswitchinterval({before})")
+
+
 # -- latency -------------------------------------------------------------------------------
 
 
