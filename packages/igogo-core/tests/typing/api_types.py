@@ -52,6 +52,17 @@ def check_map() -> None:
     assert_type(m.exceptions(), dict[int, BaseException])
 
 
+def scale(x: int, *, by: float = 1.0) -> float:
+    return x * by
+
+
+def check_offload() -> None:
+    assert_type(igogo.offload(scale, 3, by=2.0), float)
+    assert_type(igogo.offload(scale, 3, executor=None), float)  # executor: the result typed
+    igogo.offload(scale, "3")  # type: ignore[call-overload]
+    igogo.offload(scale, 3, factor=2.0)  # type: ignore[call-arg]
+
+
 def check_misc() -> None:
     assert_type(igogo.wait(double(1), timeout=1.0), bool)
     assert_type(igogo.jobs(), igogo.JobList)
