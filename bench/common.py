@@ -1,91 +1,75 @@
-"""What the benchmark scripts share: samples as pyperf benchmarks, scripts run in fresh processes.
+"""What the bench scripts share, stdlib only: core.py also runs where igogo-core is alone.
 
-Every figure of the suite is a :class:`pyperf.Benchmark`: the microbenchmarks come from
-pyperf's Runner, the other measures (memory, lateness, latencies in kernels, message
-counts) are samples made into benchmarks here, with their unit (``second``, ``byte``,
-``integer``).  So every result file is a pyperf suite that ``python -m pyperf show``,
-``stats`` and ``compare_to`` read.
+A measure runs in a fresh interpreter, so that one's garbage never weighs on another:
+``python bench/SCRIPT --measure NAME [--quick] -o FILE`` writes its samples as JSON,
+``{benchmark name: [values]}``, and bench/run.py makes each a pyperf benchmark.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyperf
-
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+Samples = dict[str, list[float]]
+PY = "{}.{}".format(*sys.version_info[:2])  # this interpreter's Python
 
 
-def benchmark(name: str, values: Sequence[float], unit: str = "second") -> pyperf.Benchmark:
-    """A benchmark of ``values`` in one run (pyperf keeps only values > 0: a 0 or a
-    negative sample, such as an RSS delta of nothing, is stored as 1e-12)."""
-    run = pyperf.Run(
-        [max(float(v), 1e-12) for v in values],
-        metadata={"name": name, "unit": unit},
-        collect_metadata=False,
-    )
-    return pyperf.Benchmark([run])
+def main(measures: dict[str, Callable[[bool], Samples]]) -> None:
+    """A measure process: ``--measure NAME [--quick] -o FILE``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--measure", required=True, choices=measures)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("-o", required=True)
+    args = parser.parse_args()
+    Path(args.o).write_text(json.dumps(measures[args.measure](args.quick)), encoding="utf-8")
 
 
-def dump(benchmarks: Iterable[pyperf.Benchmark], path: str | Path) -> None:
-    pyperf.BenchmarkSuite(list(benchmarks)).dump(str(path), replace=True)
+def in_turns(rounds: int, timers: dict[str, Callable[[], float]], name: str) -> Samples:
+    """Each timer once a round, the first one rotating round by round, so that the ratio of
+    any two is taken in the same moments: samples named ``name.format(KIND)``."""
+    out: Samples = {name.format(kind): [] for kind in timers}
+    order = list(timers)
+    for r in range(rounds):
+        for kind in order[r % len(order) :] + order[: r % len(order)]:
+            out[name.format(kind)].append(timers[kind]())
+    return out
 
 
-def load(path: Path) -> list[pyperf.Benchmark]:
-    return list(pyperf.BenchmarkSuite.load(str(path)).get_benchmarks())
-
-
-def _run(python: str, script: str, args: Sequence[str], read: Any) -> Any:
-    """Run ``PYTHON bench/SCRIPT ARGS -o FILE`` in a fresh process; ``read(FILE)``."""
+def run(python: str, script: str, *args: str, read: Callable[[Path], Any] | None = None) -> Any:
+    """``PYTHON bench/SCRIPT ARGS -o FILE`` in a fresh process; ``read(FILE)`` (its JSON)."""
     with tempfile.TemporaryDirectory(prefix="igogo-bench-") as tmp:
         out = Path(tmp) / "out.json"
-        cmd = [python, str(BENCH / script), *args, "-o", str(out)]
         shown = f"{script} {' '.join(args)}" + ("" if python == sys.executable else f" ({python})")
         print(f"  {shown} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
+        cmd = [python, str(BENCH / script), *args, "-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
             raise RuntimeError(f"{shown} failed ({proc.returncode})")
         print(f"    done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-        return read(out)
-
-
-def run_script(script: str, *args: str) -> dict[str, pyperf.Benchmark]:
-    """Run ``python bench/SCRIPT ARGS -o FILE`` in a fresh interpreter; its benchmarks by name."""
-    return _run(  # type: ignore[no-any-return]
-        sys.executable, script, args, lambda out: {b.get_name(): b for b in load(out)}
-    )
-
-
-def run_json(python: str, script: str, *args: str) -> dict[str, Any]:
-    """Run ``PYTHON bench/SCRIPT ARGS -o FILE`` (any interpreter: no pyperf); its JSON."""
-    return _run(  # type: ignore[no-any-return]
-        python, script, args, lambda out: json.loads(out.read_text(encoding="utf-8"))
-    )
+        return read(out) if read else json.loads(out.read_text(encoding="utf-8"))
 
 
 def hatch_env(name: str, create: bool) -> tuple[str | None, str]:
-    """The interpreter of the hatch environment ``name`` (created if missing and ``create``),
-    or None and why not; and how it was found."""
-    hatch = shutil.which("hatch")
-    if hatch is None:
+    """The interpreter of hatch environment ``name`` (created if missing and ``create``) and
+    how it was found; or None and why not."""
+    if (hatch := shutil.which("hatch")) is None:
         return None, "`hatch` is not on PATH"
-    found = subprocess.run(
-        [hatch, "env", "find", name], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    python = Path(found.stdout.strip()) / "bin" / "python"
+    found = subprocess.run([hatch, "env", "find", name], cwd=ROOT, capture_output=True, text=True)
     if found.returncode != 0 or not found.stdout.strip():
         return None, f"`hatch env find {name}` failed: {found.stderr.strip()[-300:]}"
+    python = Path(found.stdout.strip()) / "bin" / "python"
     if not python.exists():
         if not create:
             return None, f"the `{name}` environment does not exist (quick runs never create it)"
@@ -94,25 +78,3 @@ def hatch_env(name: str, create: bool) -> tuple[str | None, str]:
         if made.returncode != 0 or not python.exists():
             return None, f"`hatch env create {name}` failed ({made.returncode})"
     return str(python), f"hatch env `{name}`"
-
-
-def version_of(python: str) -> str:
-    """``3.13`` for an interpreter of Python 3.13."""
-    if python == sys.executable:
-        return "{}.{}".format(*sys.version_info[:2])
-    code = "import sys; print('{}.{}'.format(*sys.version_info[:2]))"
-    return subprocess.run(
-        [python, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def measure_args(argv: list[str]) -> tuple[str, bool, str]:
-    """``--measure NAME [--quick] -o FILE``: what a measure process is asked."""
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--measure", required=True)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("-o", required=True)
-    args = parser.parse_args(argv)
-    return args.measure, args.quick, args.o

@@ -1,46 +1,66 @@
-"""igogo-core in plain interpreters: the cost of a yield and of a switch, memory, timers, fairness.
+"""igogo-core in plain interpreters: a yield, a switch, memory, timers, fairness, preemption.
 
-``python bench/core.py [pyperf options]`` runs the microbenchmarks with pyperf's Runner
-(worker processes, calibrated loops), as greenlet's and gevent's benchmarks do:
-
-* ``yielder``: ``igogo.yielder()`` in a job's tight loop (the fast path: no switch unless
-  the 15 ms slice is over); ``empty-loop`` is the same loop without it (subtracted);
-* ``sleep0``: an ``igogo.sleep(0)`` round trip, job -> hub -> job (a switch through the
-  scheduler); ``greenlet-pair``: a bare greenlet round trip, for scale.
-
-``python bench/core.py --measure NAME [--quick] -o FILE`` runs one measure in a fresh
-interpreter (one's garbage never weighs on another) and writes its samples:
-
-* ``loop``: a ~10 µs loop body in a job, bare and with ``igogo.yielder()`` per iteration,
-  alternating round by round (the ratio is taken inside this one run);
-* ``sleepers`` / ``sleepers-busy``: 10,000 jobs each sleeping 0.2-1.0 s (RSS per job once
-  all sleep; each one's wake-up lateness), the latter beside a job spinning on yielder();
-* ``fairness``: 1,000 jobs spinning on ``yielder()`` for 2 s: each one's iterations.
-
-:func:`preemption` runs bench/preempt.py's measures (``ploop``: a loop in a preemptible job /
-preemption off; ``plain``: regular code's loop before and after a preemptive job ran it) with
-this interpreter and those of the ``core.py3.12`` and ``core.py3.13`` environments (igogo-core
-alone, no pyperf: the samples come back as JSON and are made benchmarks here).
-
-Jobs run on the blocking host: regular code drives them by waiting, as a script does.
+pyperf's Runner times the micro benchmarks (``python bench/core.py [pyperf options]``), as
+greenlet's and gevent's benchmarks do; every other measure is a stdlib-timed process
+(common.py), so that this file also runs where igogo-core is alone: the environments of Python
+3.12 and 3.13, with which run.py measures preemption, since it has one mechanism on 3.11 (a
+trace armed when a slice ends) and another on 3.12+ (``sys.monitoring`` events on code
+objects).  Preemptible jobs each run their own copy of a function (arming a code object leaves
+it armed); ``plain`` times regular code in processes forked once warm, one of which ran that
+function in a preemptive job that ended.  Jobs run on the blocking host, driven by waiting, as
+in a script, and this file is user code (outside the stdlib and site-packages), as a script is.
 """
 
 from __future__ import annotations
 
 import gc
-import math
+import multiprocessing
 import os
 import random
 import sys
 import time
+import timeit
 from collections.abc import Callable
+from functools import partial
+from multiprocessing.connection import Connection
+from types import FunctionType
 
 import greenlet
-import pyperf
 
 import igogo
-from common import benchmark, dump, hatch_env, measure_args, run_json, version_of
-from preempt import body, body_steps
+from common import Samples, in_turns, main
+
+STEPS = "s = 0\nfor i in range(k):\n    s += i * i"  # the body's steps, as body() runs them
+
+
+def body_steps(target_s: float) -> int:
+    """How many ``s += i * i`` steps last ``target_s`` here (the fastest of many batches)."""
+    k = 256
+    for _ in range(3):
+        times = timeit.repeat(STEPS, f"k = {k}", number=200, repeat=20)
+        k = max(int(k * target_s / (min(times) / 200)), 1)
+    return k
+
+
+def body(n: int, k: int) -> float:
+    """``n`` iterations of a ``k``-step body: seconds per iteration."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        s = 0
+        for i in range(k):
+            s += i * i
+    return (time.perf_counter() - t0) / n
+
+
+def yielding(n: int, k: int) -> float:
+    """:func:`body` with a ``yielder()`` per iteration."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        s = 0
+        for i in range(k):
+            s += i * i
+        igogo.yielder()
+    return (time.perf_counter() - t0) / n
 
 
 def in_job(body: Callable[[int], float]) -> Callable[[int], float]:
@@ -88,27 +108,20 @@ def greenlet_pair(loops: int) -> float:
     return dt
 
 
-# -- measures ------------------------------------------------------------------------
+def run_job(fn: Callable[..., float], preempt: bool, *args: int) -> float:
+    """``fn(*args)`` in a job, preemptible or not; fails if igogo did not make it so."""
+    job = igogo.job(preempt=preempt)(fn)(*args)
+    value = job.result()
+    if job.preemptive != preempt:
+        raise RuntimeError(f"the job ran with preemptive={job.preemptive}, not {preempt}")
+    return value
 
 
-def loop(quick: bool) -> list[pyperf.Benchmark]:
-    n, rounds, k = (200, 2, body_steps(10e-6)) if quick else (20_000, 9, body_steps(10e-6))
-
-    def yielding(n: int, k: int) -> float:  # preempt.body with a yield per iteration
-        t0 = time.perf_counter()
-        for _ in range(n):
-            s = 0
-            for i in range(k):
-                s += i * i
-            igogo.yielder()
-        return (time.perf_counter() - t0) / n
-
-    jobs = {"loop-bare": igogo.job(body), "loop-yielder": igogo.job(yielding)}
-    values: dict[str, list[float]] = {name: [] for name in jobs}
-    for r in range(rounds):  # alternate which goes first
-        for name in sorted(jobs, reverse=bool(r % 2)):
-            values[name].append(jobs[name](n, k).result())
-    return [benchmark(name, v) for name, v in values.items()]
+def loop(quick: bool) -> Samples:
+    (n, rounds), k = (200, 2) if quick else (20_000, 9), body_steps(10e-6)
+    bare, yielder = igogo.job(body), igogo.job(yielding)
+    timers = {"bare": lambda: bare(n, k).result(), "yielder": lambda: yielder(n, k).result()}
+    return in_turns(rounds, timers, "loop-{}")
 
 
 def rss() -> int:
@@ -116,14 +129,12 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def sleepers(quick: bool, busy: bool = False) -> list[pyperf.Benchmark]:
+def sleepers(quick: bool, busy: bool = False) -> Samples:
     n, scale = (200, 50) if quick else (10_000, 1)
     rng = random.Random(20240601)
     delays = [rng.uniform(0.2, 1.0) / scale for _ in range(n)]
     late: list[float] = []
-    parked = [0]
-    at_full: list[int] = []
-    running = True
+    parked, at_full, running = [0], [], True
 
     @igogo.job
     def sleeper(d: float) -> None:
@@ -146,16 +157,14 @@ def sleepers(quick: bool, busy: bool = False) -> list[pyperf.Benchmark]:
     igogo.wait(*[sleeper(d) for d in delays])
     running = False
     igogo.wait_all()
-    name = "sleepers-busy" if busy else "sleepers"
-    out = [benchmark(f"{name}-lateness", late)]
-    if not busy:
-        out.append(benchmark("sleepers-rss-per-job", [at_full[0] / n], "byte"))
-    return out
+    if busy:
+        return {"sleepers-busy-lateness": late}
+    return {"sleepers-lateness": late, "sleepers-rss-per-job": [at_full[0] / n]}
 
 
-def fairness(quick: bool) -> list[pyperf.Benchmark]:
+def fairness(quick: bool) -> Samples:
     n, seconds = (20, 0.04) if quick else (1_000, 2.0)
-    counts = [0] * n
+    counts = [0.0] * n
     running = True
 
     @igogo.job
@@ -171,69 +180,66 @@ def fairness(quick: bool) -> list[pyperf.Benchmark]:
     igogo.sleep(seconds)
     running = False
     igogo.wait_all()
-    return [benchmark("fairness-iterations", counts, "integer")]
+    return {"fairness-iterations": counts}
 
 
-MEASURES: dict[str, Callable[[bool], list[pyperf.Benchmark]]] = {
-    "loop": loop,
-    "sleepers": sleepers,
-    "sleepers-busy": lambda quick: sleepers(quick, busy=True),
-    "fairness": fairness,
-}
+def ploop(quick: bool) -> Samples:
+    seconds, rounds = (0.02, 3) if quick else (0.05, 60)  # many short rounds: the load varies
+    kinds = {"preempt": True, "off": False, "control": False}
+    out: Samples = {}
+    for label, target in (("1us", 1e-6), ("10us", 10e-6)):
+        k, n = body_steps(target), max(int(seconds / target), 1)
+        timers = {  # each a copy of body with a code object of its own
+            kind: partial(run_job, FunctionType(body.__code__.replace(), globals()), on, n, k)
+            for kind, on in kinds.items()
+        }
+        out |= in_turns(rounds, timers, f"ploop-{label}-{{}}")
+    return out
 
 
-OTHER_PYTHONS = ("core.py3.12", "core.py3.13")
-"""Hatch environments with igogo-core (alone), beside this interpreter (the bench environment's
-3.11): preemption has one mechanism for 3.11 and another for 3.12 and later."""
-PREEMPT_PARTS = ("ploop", "plain")
+def timer(conn: Connection, preempt: bool, n: int, k: int, job_n: int, cpu: int | None) -> None:
+    """A forked process: runs ``body`` in a job, preemptible or not, until it ends; then times
+    ``body(n, k)`` in regular code each time it is asked."""
+    if cpu is not None:  # the same CPU for all: none is favoured by the others' load
+        os.sched_setaffinity(0, {cpu})
+    run_job(body, preempt, job_n, k)
+    while conn.recv():
+        conn.send(body(n, k))
 
 
-def preemption(
-    parts: set[str], quick: bool
-) -> tuple[list[pyperf.Benchmark], dict[str, str], dict[str, str]]:
-    """bench/preempt.py's measures (``parts``) in each interpreter: the benchmarks, named with
-    the version (``ploop-1us-off-py3.13``); why a part was not run, by ``PART-pyVERSION``; and
-    which interpreters ran."""
-    pythons = {version_of(sys.executable): (sys.executable, "the bench environment")}
-    failed: dict[str, str] = {}
-    for env in OTHER_PYTHONS:
-        python, how = hatch_env(env, create=not quick)
-        if python is None:
-            version = env.removeprefix("core.py")
-            failed |= {f"{part}-py{version}": f"not run: {how}" for part in parts}
-            print(f"  note: Python {version} not measured: {how}", file=sys.stderr, flush=True)
-        else:
-            pythons[version_of(python)] = (python, how)
-    q = ["--quick"] if quick else []
-    out: list[pyperf.Benchmark] = []
-    for version, (python, _) in pythons.items():
-        samples: dict[str, list[float]] = {}
-        for part in (p for p in PREEMPT_PARTS if p in parts):
-            try:
-                samples |= run_json(python, "preempt.py", "--measure", part, *q)["samples"]
-            except Exception as exc:
-                if quick:
-                    raise
-                failed[f"{part}-py{version}"] = f"{type(exc).__name__}: {exc}"[:300]
-        out += [benchmark(f"{name}-py{version}", v) for name, v in samples.items()]
-    used = ", ".join(f"{version} ({how})" for version, (_, how) in pythons.items())
-    return out, failed, {"interpreters (core: preemption)": used}
+def plain(quick: bool) -> Samples:
+    """Three processes forked from this one once warm (the same code, memory and CPU)."""
+    rounds, job_s = (3, 0.05) if quick else (300, 0.3)
+    k, n = body_steps(1e-6), 5000  # 5 ms of ~1 µs iterations
+    body(n, k)  # warm: the children inherit it
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    fork, ours = multiprocessing.get_context("fork"), {}
+    for kind, on in {"preempted": True, "never": False, "control": False}.items():
+        ours[kind], theirs = fork.Pipe()
+        fork.Process(target=timer, args=(theirs, on, n, k, int(job_s / 1e-6), cpu)).start()
+        theirs.close()  # so that a child's end is an EOF here
 
+    def ask(conn: Connection) -> float:
+        conn.send(True)
+        return float(conn.recv())
 
-def jain(counts: list[float]) -> float:
-    """Jain's fairness index: 1 when every job got the same share."""
-    return (
-        sum(counts) ** 2 / (len(counts) * sum(c * c for c in counts)) if any(counts) else math.nan
-    )
+    try:
+        return in_turns(rounds, {kind: partial(ask, c) for kind, c in ours.items()}, "plain-{}")
+    finally:
+        for conn in ours.values():
+            conn.send(False)
+        for child in multiprocessing.active_children():
+            child.join()
 
 
 if __name__ == "__main__":
-    # The first job of a process looks up the host and the plugins: not measured.
-    igogo.job(name="warm-up")(lambda: None)().result()
+    igogo.job(name="warm-up")(lambda: None)().result()  # the host's lookup: not measured
     if "--measure" in sys.argv:
-        name, quick, out = measure_args(sys.argv[1:])
-        dump(MEASURES[name](quick), out)
+        busy = {"sleepers-busy": partial(sleepers, busy=True), "ploop": ploop, "plain": plain}
+        main({"loop": loop, "sleepers": sleepers, "fairness": fairness} | busy)
     else:
+        import pyperf
+
         runner = pyperf.Runner()
         runner.metadata["description"] = "igogo-core: a yield and a switch"
         runner.bench_time_func("empty-loop", in_job(empty_loop))

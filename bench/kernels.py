@@ -1,20 +1,12 @@
 """The one runner of every kernel scenario: ours, and the original igogo 1.1.0 beside it.
 
-Each scenario runs in a real ipykernel started through ``igogo_jupyter.testing`` (no
-ZeroMQ high-water marks: no message is dropped, every byte sent is counted), a fresh
-kernel per scenario and system, ours and the original alternating so that the machine's
-noise falls on both alike.  Ours runs in this interpreter (the ``bench`` environment);
-the original in the ``bench-original`` environment (``igogo==1.1.0``, created by a full
-run with ``hatch env create bench-original`` when missing).  The cells are the same for
-both, written against the API they share; the one difference is what a job call returns
-(ours a Job, the original a dict holding a task: ``_bench_task``).  Jobs are waited for
-by an async cell polling them, so they run as in an idle notebook.  A scenario the original
-cannot run says why (``ours_only``); one marked ``newer_python`` (preemption, whose mechanism
-differs from 3.12 on) also runs in a kernel of Python 3.13, the ``bench-py313`` environment
-(created like ``bench-original``), its benchmarks named with the version (``-py3.13``).
-
-A scenario is a function ``(driver, params) -> [pyperf.Benchmark]``; ``quick`` runs each
-tiny, in one kernel per kind (the original and Python 3.13 only if their environments exist).
+Real ipykernels, started through ``igogo_jupyter.testing`` (no ZeroMQ high-water marks: no
+message dropped, every byte counted), a fresh one per scenario and kind of kernel, the kinds
+alternating so that the machine's noise falls on all alike.  Both systems get the same cells,
+written against the API they share (only a job call's result differs: ``_bench_task``), and
+an async cell polling the jobs waits for them, so that they run as in an idle notebook.  The
+scenarios that preemption or the kernel could change also run in kernels of ours on Python
+3.13 and on ipykernel 6 (``also``).
 """
 
 from __future__ import annotations
@@ -22,32 +14,24 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import subprocess
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-import pyperf
-
-from common import benchmark, hatch_env, version_of
+import core
+from common import PY, Samples, hatch_env
 from igogo_jupyter.testing import Execution, KernelDriver, Message
-from preempt import body_steps
 
-ROOT = Path(__file__).resolve().parent.parent
-ORIGINAL_ENV, ORIGINAL_VERSION = "bench-original", "1.1.0"
-NEWER_ENV = "bench-py313"  # ours on Python 3.13, for the scenarios marked newer_python
-IPYKERNEL6_ENV = "bench-ipykernel6"  # ours on ipykernel 6, for the scenarios marked ipykernel6
 PYTHON_VAR = "IGOGO_BENCH_ORIGINAL_PYTHON"  # an interpreter with igogo 1.1.0; `none`: skip it
-T = 600.0  # the longest wait for any cell or set of jobs
-TASK = {
-    "ours": "def _bench_task(h):\n    return h",
-    "original": "def _bench_task(h):\n    return h['task']",
+OTHERS = {  # ours in other kernels, for the scenarios that name them: hatch env, what differs
+    "py3.13": ("bench-py313", "Python 3.13"),
+    "ipykernel6": ("bench-ipykernel6", "ipykernel 6"),
 }
-
+T = 600.0  # the longest wait for any cell or set of jobs
+TASK = {"ours": "h", "original": "h['task']"}
 PRELUDE = """
 import time as _bench_time
 _bench_t0 = _bench_time.perf_counter()
@@ -58,10 +42,7 @@ import importlib.metadata as _bench_md
 import psutil as _bench_psutil
 _bench_dists = {d.metadata["Name"] for d in _bench_md.distributions()}
 %load_ext igogo
-_bench_out = {}
-
-def _bench_rss():
-    return _bench_psutil.Process().memory_info().rss
+_bench_out, _bench_rss = {}, lambda: _bench_psutil.Process().memory_info().rss
 
 async def _bench_wait(handles, timeout):
     end = time.monotonic() + timeout
@@ -76,6 +57,15 @@ def _bench_warm_up():  # the first job's costs (host lookup, greenback portal): 
 """
 VERSIONS = """[(d, _bench_md.version(d)) for d in ("igogo", "igogo-core", "igogo-jupyter",
  "greenback", "greenlet", "ipykernel", "ipywidgets", "matplotlib", "tqdm") if d in _bench_dists]"""
+LAT = {  # new cells beside busy jobs, by quick: how many, after what, how far apart
+    False: {"samples": 40, "warm_s": 1.0, "gap_s": 0.1, "quiet_s": 2.0},
+    True: {"samples": 3, "warm_s": 0.2, "gap_s": 0.05, "quiet_s": 0.2},
+}
+
+
+def q(p: dict[str, Any], full: Any, quick: Any) -> Any:
+    """A full run's parameters, or the quick run's."""
+    return quick if p["quick"] else full
 
 
 def jobs(k: KernelDriver, code: str) -> Execution:
@@ -85,34 +75,16 @@ def jobs(k: KernelDriver, code: str) -> Execution:
     return start
 
 
-def beside(
-    k: KernelDriver, p: dict[str, Any], count: str
-) -> tuple[list[tuple[float, float]], float]:
-    """New cells' waits (send -> busy, send -> idle) beside the spinning jobs ``_bench_h``, and
-    their loops' turns per second meanwhile (``count``: their counters); then the jobs stop."""
-    k.pump(p["warm_s"])
-    spins0, t0 = sum(k.eval(count)), time.monotonic()
-    waits = []
-    for _ in range(p["samples"]):
-        ex = k.finish(k.send("_bench_x = 1"), T)
-        assert ex.idle_at is not None
-        waits.append((ex.start_latency, ex.idle_at - ex.sent))
-        k.pump(p["gap_s"])
-    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
-    jobs(k, "_bench_running = False")
-    return waits, rate
-
-
-def split(pairs: list[tuple[float, float]], first: str, second: str) -> list[pyperf.Benchmark]:
-    """Samples taken in pairs, round by round: two benchmarks."""
-    return [benchmark(first, [a for a, _ in pairs]), benchmark(second, [b for _, b in pairs])]
-
-
-def result(k: KernelDriver, key: str, start: Execution) -> Any:
-    value = k.eval(f"_bench_out.get({key!r})")
-    if value is None:
+def result(k: KernelDriver, key: Any, start: Execution) -> Any:
+    if (value := k.eval(f"_bench_out.get({key!r})")) is None:
         raise RuntimeError(f"the job recorded no result; its cell shows {k.stdout(start)[-800:]!r}")
     return value
+
+
+def pairs(k: KernelDriver, cell: str, call: str, first: str, second: str) -> Samples:
+    """A job (``cell`` defines it, ``call`` starts it) recording pairs taken round by round."""
+    got = result(k, "pairs", jobs(k, f"{cell}\n_bench_h = [{call}]"))
+    return {first: [a for a, _ in got], second: [b for _, b in got]}
 
 
 def window(k: KernelDriver, t0: float) -> list[Message]:
@@ -121,18 +93,9 @@ def window(k: KernelDriver, t0: float) -> list[Message]:
     return [m for m in k.messages if m["_received"] >= t0 and m["msg_type"] not in skip]
 
 
-def images(msgs: list[Message]) -> int:
-    return sum("image/png" in m["content"].get("data", {}) for m in msgs)
-
-
-# -- the scenarios ----------------------------------------------------------------------
-
-
-def sc_yielder(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_yielder(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """yielder() per call in a job's tight loop, against the same loop empty (same wall time)."""
-    start = jobs(
-        k,
-        f"""
+    cell = """
 @igogo.job
 def _bench_yielder(seconds, rounds):
     def run(call):
@@ -143,17 +106,15 @@ def _bench_yielder(seconds, rounds):
             n += 1000
         return (time.perf_counter() - t0) / n
     nothing = lambda: None
-    _bench_out["y"] = [(run(nothing), run(igogo.yielder)) for _ in range(rounds)]
-_bench_h = [_bench_yielder({p["seconds"]}, {p["rounds"]})]""",
-    )
-    return split(result(k, "y", start), "call-empty", "call-yielder")
+    _bench_out["pairs"] = [(run(nothing), run(igogo.yielder)) for _ in range(rounds)]"""
+    call = "_bench_yielder({}, {})".format(*q(p, (2.0, 3), (0.02, 1)))
+    return pairs(k, cell, call, "call-empty", "call-yielder")
 
 
-def sc_loop(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """A ~10 µs loop body with a yielder() per iteration against the same loop bare, in a job."""
-    start = jobs(
-        k,
-        f"""
+def sc_loop(k: KernelDriver, p: dict[str, Any]) -> Samples:
+    """A ~10 µs loop body with a yielder() per iteration against the same loop bare, in a job:
+    one function both ways (which goes first alternating), as the kernels have measured it."""
+    cell = """
 @igogo.job
 def _bench_loop(n, k, rounds):
     def run(yields):
@@ -172,16 +133,14 @@ def _bench_loop(n, k, rounds):
             pairs.append((run(True), bare))
         else:
             pairs.append((run(True), run(False)))
-    _bench_out["loop"] = pairs
-_bench_h = [_bench_loop({p["n"]}, {p["k"]}, {p["rounds"]})]""",
-    )
-    return split(result(k, "loop", start), "kloop-yielder", "kloop-bare")  # (yielding, bare)
+    _bench_out["pairs"] = pairs"""
+    n, rounds = q(p, (20_000, 6), (200, 2))
+    return pairs(k, cell, f"_bench_loop({n}, {p['k']}, {rounds})", "kloop-yielder", "kloop-bare")
 
 
-def sc_switch(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """A switch in a kernel: `igogo.sleep(0)` round trips of two jobs a cell waits for (the
-    host's and the plugins' hooks on every switch), then again once pyplot is imported."""
-    sfx = p.get("suffix", "")
+def sc_switch(k: KernelDriver, p: dict[str, Any]) -> Samples:
+    """`igogo.sleep(0)` round trips of two jobs a cell waits for (the host's and the plugins'
+    hooks on every switch), then again once pyplot is imported."""
     k.run("""
 @igogo.job
 def _bench_bounce(n):
@@ -191,39 +150,48 @@ def _bench_switches(n):
     t0 = time.perf_counter()
     igogo.wait(_bench_bounce(n), _bench_bounce(n))
     return (time.perf_counter() - t0) / (2 * n)""")
-    out = []
+    n, rounds = q(p, (20_000, 7), (200, 1))
+    out = {}
     for name, setup in (("switch", ""), ("switch-pyplot", "import matplotlib.pyplot")):
         k.run(setup)
-        samples = [k.eval(f"_bench_switches({p['n']})") for _ in range(p["rounds"])]
-        out.append(benchmark(name + sfx, samples))
+        out[name + p["suffix"]] = [k.eval(f"_bench_switches({n})") for _ in range(rounds)]
     return out
 
 
-def sc_print(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_print(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """A job printing N lines: IOPub bytes and messages, time until the last output arrived."""
     k.run("@igogo.job\ndef _bench_printer(n):\n    for i in range(n):\n        print('line', i)")
-    out = []
-    for n in p["sizes"]:
+    out = {}
+    for n in q(p, (100, 500, 2000), (50,)):
         t0 = time.monotonic()
         start = jobs(k, f"_bench_h = [_bench_printer({n})]")
         k.drain(0.5)
         msgs = window(k, t0)
         shown = ("stream", "display_data", "update_display_data")
         last = max((m["_received"] for m in msgs if m["msg_type"] in shown), default=start.sent)
-        out += [
-            benchmark(f"print-{n}-bytes", [sum(m["_bytes"] for m in msgs)], "byte"),
-            benchmark(f"print-{n}-messages", [len(msgs)], "integer"),
-            benchmark(f"print-{n}-seconds", [last - start.sent]),
-        ]
+        out[f"print-{n}-bytes"] = [sum(m["_bytes"] for m in msgs)]
+        out[f"print-{n}-messages"] = [len(msgs)]
+        out[f"print-{n}-seconds"] = [last - start.sent]
     return out
 
 
-def sc_latency(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """New cells beside N jobs spinning on yielder(): send -> busy and send -> idle; the jobs'
-    loop turns per second while nothing is sent, and while a cell waits for them (all the CPU
-    theirs), whose ratio is the jobs' share of the CPU in an idle kernel."""
-    n, sfx = p["jobs"], p.get("suffix", "")
-    k.run(f"""
+def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
+    """New cells beside N busy jobs: send -> busy, send -> idle, the jobs' loop turns per second.
+    ``preempt``: %%igogo cells each spinning on a plain loop (no yielder()), preempted.  Else jobs
+    spinning on yielder(), also counted while nothing is sent and while a cell waits for them
+    (all the CPU theirs): the ratio is their share of the CPU in an idle kernel."""
+    n, sfx, out = p["jobs"], p["suffix"], {}
+    if p.get("preempt"):
+        name, count = f"preempt-{n}", "[" + ", ".join(f"_bench_p{i}" for i in range(n)) + "]"
+        k.run("_bench_running = True\n" + "".join(f"_bench_p{i} = 0\n" for i in range(n)))
+        for i in range(n):
+            k.run(f"%%igogo\nwhile _bench_running:\n    _bench_p{i} += 1")
+        k.run("_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]")
+        if (preemptive := k.eval("[j.preemptive for j in _bench_h]")) != [True] * n:
+            raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
+    else:
+        name, count = f"latency-{n}", "_bench_spins"
+        k.run(f"""
 _bench_running, _bench_spins = True, [0] * {n}
 @igogo.job
 def _bench_spinner(i):
@@ -231,33 +199,34 @@ def _bench_spinner(i):
         _bench_spins[i] += 1
         igogo.yielder()
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
-    out = []
-    if n and p["system"] == "ours":  # the original has no igogo.wait_all to drive them with
+    if n and name.startswith("latency") and p["system"] == "ours":  # the original: no wait_all
         k.pump(p["warm_s"])
-        s0, t0 = sum(k.eval("_bench_spins")), time.monotonic()
+        s0, t0 = sum(k.eval(count)), time.monotonic()
         k.pump(p["quiet_s"])
-        quiet = (sum(k.eval("_bench_spins")) - s0) / (time.monotonic() - t0)
+        out[f"{name}-quiet{sfx}"] = [(sum(k.eval(count)) - s0) / (time.monotonic() - t0)]
         # The same jobs driven by a cell waiting for them: no loop, no gaps between ticks.
         k.run(f"""_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
 igogo.wait_all({p["quiet_s"]})
 _bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_t0)""")
-        out += [
-            benchmark(f"latency-{n}-quiet{sfx}", [quiet], "integer"),
-            benchmark(f"latency-{n}-driven{sfx}", [k.eval("_bench_driven")], "integer"),
-        ]
-    waits, rate = beside(k, p, "_bench_spins")
-    return [
-        *out,
-        benchmark(f"latency-{n}{sfx}", [busy for busy, _ in waits]),
-        benchmark(f"latency-{n}-done{sfx}", [done for _, done in waits]),
-        benchmark(f"latency-{n}-spins{sfx}", [rate], "integer"),
-    ]
+        out[f"{name}-driven{sfx}"] = [k.eval("_bench_driven")]
+    k.pump(p["warm_s"])
+    spins0, t0 = sum(k.eval(count)), time.monotonic()
+    busy, idle = [], []
+    for _ in range(p["samples"]):
+        ex = k.finish(k.send("_bench_x = 1"), T)
+        assert ex.idle_at is not None
+        busy.append(ex.start_latency)
+        idle.append(ex.idle_at - ex.sent)
+        k.pump(p["gap_s"])
+    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
+    jobs(k, "_bench_running = False")
+    out |= {f"{name}{sfx}": busy, f"{name}-done{sfx}": idle}
+    return out | {f"{name}-spins{sfx}": [rate]}
 
 
-def sc_click(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_click(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """A click on a job's Stop button (a widget comm message) beside N jobs spinning on
     yielder(): from the click sent until the job's ``finally`` ran (one clock: CLOCK_MONOTONIC)."""
-    n, sfx = p["jobs"], p.get("suffix", "")
     k.run(f"""import igogo_jupyter._widgets as _bench_widgets
 _bench_running, _bench_stopped = True, {{}}
 @igogo.job
@@ -267,10 +236,10 @@ def _bench_spinner(i):
             igogo.yielder()
     finally:
         _bench_stopped[i] = time.monotonic()
-_bench_h = [_bench_spinner(-1 - i) for i in range({n})]""")
+_bench_h = [_bench_spinner(-1 - i) for i in range({p["jobs"]})]""")
     k.pump(p["warm_s"])
     waits = []
-    for r in range(p["rounds"]):
+    for r in range(q(p, 15, 2)):
         k.run(f"_bench_t = _bench_spinner({r})")  # its row (and Stop button) in this cell
         comm = k.eval("_bench_widgets.controls_for(_bench_t).stop.model_id")
         k.pump(p["gap_s"])
@@ -281,17 +250,18 @@ _bench_h = [_bench_spinner(-1 - i) for i in range({n})]""")
         k.wait_until(lambda r=r: k.eval(f"{r} in _bench_stopped"), timeout=T)
         waits.append(k.eval(f"_bench_stopped[{r}]") - sent)
     jobs(k, "_bench_running = False")
-    return [benchmark(f"click-{n}{sfx}", waits)]
+    return {f"click-{p['jobs']}{p['suffix']}": waits}
 
 
-def sc_tqdm(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_tqdm(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """New cells beside `for i in tqdm(range(N)): pass` in %%igogo (no yielder)."""
+    n, rounds, gap_s = q(p, (10**6, 3, 0.05), (3 * 10**5, 1, 0.02))
     k.run("from tqdm.auto import tqdm as _bench_tqdm")
     waits, loops = [], []
-    for r in range(p["rounds"]):
+    for r in range(rounds):
         k.run(f"""%%igogo
 _bench_t = time.perf_counter()
-for i in _bench_tqdm(range({p["n"]})):
+for i in _bench_tqdm(range({n})):
     pass
 _bench_out["tqdm{r}"] = [time.perf_counter() - _bench_t, time.time()]""")
         sent: list[tuple[float, float]] = []
@@ -303,34 +273,14 @@ _bench_out["tqdm{r}"] = [time.perf_counter() - _bench_t, time.time()]""")
                 break
             if time.monotonic() > end:
                 raise TimeoutError("the tqdm loop did not end")
-            k.pump(p["gap_s"])
+            k.pump(gap_s)
         loops.append(done[0])
         waits += [w for wall, w in sent if wall < done[1]]  # sent while the loop ran
         k.drain(0.3)
-    return [benchmark("tqdm-latency", waits), benchmark("tqdm-loop", loops)]
+    return {"tqdm-latency": waits, "tqdm-loop": loops}
 
 
-def sc_preempt(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """A new cell's wait (send -> busy) beside N preemptive %%igogo cells each spinning on a
-    plain loop (no yielder()), each counting its own iterations."""
-    n, name = p["cells"], f"preempt-{p['cells']}"
-    counters = [f"_bench_p{i}" for i in range(n)]
-    k.run("_bench_running = True\n" + "\n".join(f"{c} = 0" for c in counters))
-    for c in counters:
-        k.run(f"%%igogo\nwhile _bench_running:\n    {c} += 1")
-    k.run("_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]")
-    preemptive = k.eval("[j.preemptive for j in _bench_h]")
-    if preemptive != [True] * n:
-        raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
-    waits, rate = beside(k, p, "[" + ", ".join(counters) + "]")
-    py = f"py{p['python']}"
-    return [
-        benchmark(f"{name}-{py}", [busy for busy, _ in waits]),
-        benchmark(f"{name}-spins-{py}", [rate], "integer"),
-    ]
-
-
-def sc_mpl(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_mpl(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """A job updating a figure every 50 ms: by pyplot alone (each system shows it its own
     way; igogo-mpl's render time), and with igogo.display(fig) each frame."""
     k.run("""
@@ -357,29 +307,31 @@ def _bench_plot(frames, interval, explicit):
         igogo.sleep(interval)
     wall, render = time.perf_counter() - t0, _bench_stats()["render_seconds"] - r0
     _bench_out["mpl", explicit] = [wall, render if _bench_mpl else None, shows]""")
-    out = []
-    for variant, frames in (("auto", p["auto_frames"]), ("explicit", p["explicit_frames"])):
-        explicit = variant == "explicit"
-        t0 = time.monotonic()
-        start = jobs(k, f"_bench_h = [_bench_plot({frames}, {p['interval']}, {explicit})]")
+    out = {}
+    for explicit, frames in zip((False, True), q(p, (200, 40), (3, 2)), strict=True):
+        t0, variant = time.monotonic(), "explicit" if explicit else "auto"
+        start = jobs(k, f"_bench_h = [_bench_plot({frames}, 0.05, {explicit})]")
         k.drain(0.5)
         wall, render, shows = result(k, ("mpl", explicit), start)
-        out += [benchmark(f"mpl-{variant}-images", [images(window(k, t0))], "integer")]
+        pngs = sum("image/png" in m["content"].get("data", {}) for m in window(k, t0))
+        out[f"mpl-{variant}-images"] = [pngs]
         if explicit:
-            out.append(benchmark("mpl-explicit-display", shows))
+            out["mpl-explicit-display"] = shows
         else:
-            out.append(benchmark("mpl-auto-wall", [wall]))
+            out["mpl-auto-wall"] = [wall]
             if render is not None:
-                out.append(benchmark("mpl-auto-render", [render]))
+                out["mpl-auto-render"] = [render]
     return out
 
 
-def sc_sleepers(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
-    """N jobs each sleeping 0.2-1.0 s (``delays``): kernel RSS per job once all sleep, wake-up
-    lateness.  The RSS is read (after a gc.collect(), which blocks the kernel) before the
-    first sleeper is due: 10,000 jobs sleep 1-2 s, so that all have parked by then."""
-    n, sfx = p["n"], p.get("suffix", "")
-    lo, hi = p.get("delays", (0.2, 1.0))
+def sc_sleepers(k: KernelDriver, p: dict[str, Any]) -> Samples:
+    """N jobs each sleeping 0.2-1.0 s: kernel RSS per job once all sleep, wake-up lateness.
+    The RSS is read (after a gc.collect(), which blocks the kernel) before the first sleeper
+    is due: 10,000 jobs sleep 1-2 s, so that all have parked by then."""
+    import psutil
+
+    n, sfx = p["n"], p["suffix"]
+    lo, hi = (1.0, 2.0) if n >= 10_000 else (0.2, 1.0)
     k.run(f"""
 _bench_parked, _bench_late = [0], []
 @igogo.job
@@ -394,20 +346,13 @@ _bench_delays = [{lo} + {hi - lo} * _bench_rng.random() for _ in range({n})]""")
 _bench_rss0, _bench_t = _bench_rss(), time.perf_counter()
 _bench_h = [_bench_sleeper(d) for d in _bench_delays]
 _bench_start_s = time.perf_counter() - _bench_t""")
-    import psutil
-
-    def over() -> bool:
-        return k.pid is not None and psutil.Process(k.pid).memory_info().rss > p["rss_limit"]
-
-    try:
-        k.wait_until(lambda: start.idle_at is not None or over(), p["start_timeout"])
-    except TimeoutError:
-        raise TimeoutError(
-            f"starting {n:,} jobs from one cell took over {p['start_timeout']:g} s"
-        ) from None
-    if start.idle_at is None:
-        limit = p["rss_limit"] / 2**30
-        raise MemoryError(f"starting {n:,} jobs from one cell took the kernel past {limit:g} GiB")
+    end = time.monotonic() + 300
+    while start.idle_at is None:  # a kernel that cannot start them (the original) is stopped
+        if time.monotonic() > end:
+            raise TimeoutError(f"starting {n:,} jobs from one cell took over 300 s")
+        if k.pid and psutil.Process(k.pid).memory_info().rss > 3 * 2**30:
+            raise MemoryError(f"starting {n:,} jobs from one cell took the kernel past 3 GiB")
+        k.pump(0.02)
     k.finish(start, T)
     k.run(
         f"while _bench_parked[0] < {n}:\n    await asyncio.sleep(0.001)\n"
@@ -422,279 +367,175 @@ _bench_start_s = time.perf_counter() - _bench_t""")
     if len(late) != n:
         raise RuntimeError(f"{len(late)} of {n} sleepers recorded their wake-up")
     shown = list(k.of(start))  # what the starting cell shows: rows, a note, their widgets
-    return [
-        benchmark(f"sleepers-{n}-rss{sfx}", [rss], "byte"),
-        benchmark(f"sleepers-{n}-lateness{sfx}", late),
-        benchmark(f"sleepers-{n}-start{sfx}", [started]),
-        benchmark(f"sleepers-{n}-messages{sfx}", [len(shown)], "integer"),
-        benchmark(f"sleepers-{n}-bytes{sfx}", [sum(m["_bytes"] for m in shown)], "byte"),
-    ]
+    return {
+        f"sleepers-{n}-rss{sfx}": [rss],
+        f"sleepers-{n}-lateness{sfx}": late,
+        f"sleepers-{n}-start{sfx}": [started],
+        f"sleepers-{n}-messages{sfx}": [len(shown)],
+        f"sleepers-{n}-bytes{sfx}": [sum(m["_bytes"] for m in shown)],
+    }
 
 
-def sc_map(k: KernelDriver, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def sc_map(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """Cells sent while igogo.map runs in the background, against one sent behind joblib."""
     import workers
 
-    kk, n = workers.calibrate(p["item_s"]), p["n"]
+    item_s, n, rounds, gap_s = q(p, (0.03, 160, 3, 0.1), (0.002, 40, 1, 0.02))
     k.run(inspect.getsource(workers.work))
     k.run(
         f"""import joblib
 igogo.configure(workers={workers.WORKERS})
-_bench_items, _bench_par = [{kk}] * {n}, joblib.Parallel(n_jobs={workers.WORKERS}, backend="loky")
+_bench_items = [{workers.calibrate(item_s)}] * {n}
+_bench_par = joblib.Parallel(n_jobs={workers.WORKERS}, backend="loky")
 igogo.map(work, _bench_items[:8], progress=False).results()  # both pools warm, outside
 _bench_par(joblib.delayed(work)(x) for x in _bench_items[:8])  # every measurement""",
         timeout=T,
     )
     waits, behind = [], []
-    for _ in range(p["rounds"]):
+    for _ in range(rounds):
         k.run("_bench_m = igogo.map(work, _bench_items)")
         while True:
             ping = k.finish(k.send("1+1"), T)
             if k.eval("_bench_m.done()"):
                 break  # this one may have run after the map ended: not counted
             waits.append(ping.start_latency)
-            k.pump(p["gap_s"])
+            k.pump(gap_s)
         if not waits:  # the map ended before a second cell (the quick smoke run's tiny map)
             waits.append(ping.start_latency)
         k.send("_bench_par(joblib.delayed(work)(x) for x in _bench_items)")
         behind.append(k.finish(k.send("1+1"), T).start_latency)
-    return [benchmark("map-cell", waits), benchmark("map-joblib-cell", behind)]
+    return {"map-cell": waits, "map-joblib-cell": behind}
 
 
 @dataclass
 class Scenario:
     key: str
-    run: Callable[[KernelDriver, dict[str, Any]], list[pyperf.Benchmark]]
-    params: dict[str, Any]  # a full run's or a quick one's
-    group: str = "kernels"  # the results file it belongs to (kernels, mpl, workers)
+    run: Callable[[KernelDriver, dict[str, Any]], Samples]
+    params: dict[str, Any] = field(default_factory=dict)  # LAT's and the kernel's added
+    group: str = "kernels"  # the table it belongs to (kernels, mpl, workers)
     ours_only: str = ""  # why the original igogo 1.1.0 does not run it (empty: it does)
-    newer_python: bool = False  # ours also runs it on Python 3.13 (benchmarks named -pyX.Y)
-    ipykernel6: bool = False  # ours also runs it on ipykernel 6 (benchmarks named -ipykernel6)
+    also: str = ""  # a key of OTHERS: ours also runs it in that kernel
 
 
 def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
-    def q(full: Any, small: Any) -> Any:
-        """A full run's parameters, or the quick run's."""
-        return small if quick else full
-
-    lat = q(
-        {"samples": 40, "warm_s": 1.0, "gap_s": 0.1, "quiet_s": 2.0},
-        {"samples": 3, "warm_s": 0.2, "gap_s": 0.05, "quiet_s": 0.2},
-    )
-    sleep = {"start_timeout": 300.0, "rss_limit": 3 * 2**30}
+    old, ik6 = "igogo 1.1.0", "ipykernel6"
+    widget = "the original's Stop button is another widget"
+    slow = f"{old} did not start 1,000 jobs within 10 minutes"
+    no, py, ns = f"{old} cannot preempt a loop", "py3.13", (1, 3, 10)
     out = [
-        Scenario(
-            "yielder", sc_yielder, q({"seconds": 2.0, "rounds": 3}, {"seconds": 0.02, "rounds": 1})
-        ),
-        Scenario("loop", sc_loop, q({"n": 20_000, "rounds": 6}, {"n": 200, "rounds": 2})),
-        Scenario(
-            "switch",
-            sc_switch,
-            q({"n": 20_000, "rounds": 7}, {"n": 200, "rounds": 1}),
-            ours_only="igogo 1.1.0 has no igogo.wait",
-            ipykernel6=True,
-        ),
-        Scenario("print", sc_print, q({"sizes": [100, 500, 2000]}, {"sizes": [50]})),
+        Scenario("yielder", sc_yielder),
+        Scenario("loop", sc_loop),
+        Scenario("switch", sc_switch, ours_only=f"{old} has no igogo.wait", also=ik6),
+        Scenario("print", sc_print),
+        *[Scenario(f"latency{n}", sc_latency, {"jobs": n}, also=ik6) for n in (0, 1, 3, 10, 100)],
+        Scenario("click", sc_click, {"jobs": 10}, ours_only=widget, also=ik6),
+        Scenario("tqdm", sc_tqdm),
         *[
-            Scenario(f"latency{n}", sc_latency, {**lat, "jobs": n}, ipykernel6=True)
-            for n in q((0, 1, 3, 10, 100), (0, 1))
+            Scenario(f"preempt{n}", sc_latency, {"jobs": n, "preempt": 1}, "kernels", no, py)
+            for n in ns
         ],
-        Scenario(
-            "click",
-            sc_click,
-            {**lat, "jobs": 10, "rounds": q(15, 2)},
-            ours_only="the original's Stop button is another widget",
-            ipykernel6=True,
-        ),
-        Scenario(
-            "tqdm",
-            sc_tqdm,
-            q(
-                {"n": 10**6, "rounds": 3, "gap_s": 0.05},
-                {"n": 3 * 10**5, "rounds": 1, "gap_s": 0.02},
-            ),
-        ),
-        *[
-            Scenario(
-                f"preempt{n}",
-                sc_preempt,
-                {**lat, "cells": n},
-                ours_only="igogo 1.1.0 cannot preempt a loop",
-                newer_python=True,
-            )
-            for n in q((1, 3, 10), (3,))
-        ],
-        *[Scenario(f"sleepers{n}", sc_sleepers, {**sleep, "n": n}) for n in q((100, 1000), (20,))],
-        *[
-            Scenario(
-                f"sleepers{n}",
-                sc_sleepers,
-                {**sleep, "n": n, "delays": (1.0, 2.0)},
-                ours_only="igogo 1.1.0 did not start 1,000 jobs within 10 minutes",
-                ipykernel6=True,
-            )
-            for n in q((10_000,), ())
-        ],
-        Scenario(
-            "mpl",
-            sc_mpl,
-            q({"auto_frames": 200, "explicit_frames": 40}, {"auto_frames": 3, "explicit_frames": 2})
-            | {"interval": 0.05},
-            "mpl",
-        ),
-        Scenario(
-            "map",
-            sc_map,
-            q(
-                {"item_s": 0.03, "n": 160, "rounds": 3, "gap_s": 0.1},
-                {"item_s": 0.002, "n": 40, "rounds": 1, "gap_s": 0.02},
-            ),
-            "workers",
-            ours_only="igogo 1.1.0 has no igogo.map",
-        ),
+        *[Scenario(f"sleepers{n}", sc_sleepers, {"n": n}) for n in (20, 100, 1000)],
+        Scenario("sleepers10000", sc_sleepers, {"n": 10_000}, ours_only=slow, also=ik6),
+        Scenario("mpl", sc_mpl, group="mpl"),
+        Scenario("map", sc_map, {}, "workers", f"{old} has no igogo.map"),
     ]
-    return [sc for sc in out if sc.group in groups]
+    skip = {"sleepers20"} if not quick else {"latency3", "latency10", "latency100", "preempt1"}
+    skip |= {"preempt10", "sleepers100", "sleepers1000", "sleepers10000"} if quick else set()
+    return [sc for sc in out if sc.group in groups and sc.key not in skip]
 
 
 def find_original(create: bool) -> tuple[str | None, str]:
-    """The interpreter of the ``bench-original`` environment, or None and why not."""
-    forced = os.environ.get(PYTHON_VAR)
-    if forced:
+    """The interpreter of the ``bench-original`` environment (its igogo version is in the
+    context: ``versions (original)``), or None; and how, or why not."""
+    if forced := os.environ.get(PYTHON_VAR):
         return (None, f"${PYTHON_VAR}=none") if forced == "none" else (forced, f"${PYTHON_VAR}")
-    python, how = hatch_env(ORIGINAL_ENV, create)
-    if python is None:
-        return None, how + ("" if shutil.which("hatch") else f" (or set ${PYTHON_VAR})")
-    code = "import importlib.metadata as m; print(m.version('igogo'))"
-    version = subprocess.run(
-        [python, "-c", code], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if version != ORIGINAL_VERSION:
-        return None, f"{python} has igogo {version or 'missing'}, not {ORIGINAL_VERSION}"
-    return python, how
-
-
-@dataclass
-class Outcome:
-    """Every system's benchmarks by name, failures by system and scenario, and context."""
-
-    benchmarks: dict[str, dict[str, pyperf.Benchmark]]
-    failed: dict[str, dict[str, str]]
-    context: dict[str, str]
+    python, how = hatch_env("bench-original", create)
+    return python, how + ("" if python or shutil.which("hatch") else f" (or set ${PYTHON_VAR})")
 
 
 @dataclass
 class Kind:
-    """A kind of kernel: the system whose column its figures go to, and its interpreter."""
+    """A kind of kernel: the system whose column its figures go to, its interpreter, its label
+    (ours, original, ours on Python 3.13, ...) and its key in OTHERS."""
 
-    system: str  # ours or original
+    system: str
     python: str
-    version: str  # 3.11
-    label: str  # ours, original, ours on Python 3.13, ours on ipykernel 6
-    suffix: str = ""  # "-ipykernel6": appended to its benchmarks' names by the scenarios
+    label: str
+    other: str = ""
 
     def runs(self, sc: Scenario) -> bool:
-        if self.system == "original":
-            return not sc.ours_only
-        if self.suffix:
-            return sc.ipykernel6
-        return self.label == "ours" or sc.newer_python
+        return not sc.ours_only if self.system == "original" else self.other in ("", sc.also)
 
-    def failure_key(self, sc: Scenario) -> str:
-        return f"{sc.key}-py{self.version}" if sc.newer_python else sc.key + self.suffix
+    def suffix(self, sc: Scenario) -> str:
+        """What its benchmarks' names end with: preemption's name the Python, even 3.11's."""
+        if sc.also.startswith("py"):
+            return f"-{self.other or 'py' + PY}"
+        return f"-{self.other}" if self.other else ""
 
 
-def run(groups: set[str], quick: bool, only: set[str] | None = None) -> Outcome:
+def run(
+    groups: set[str], quick: bool, only: set[str] | None = None
+) -> tuple[dict[str, Samples], dict[str, dict[str, str]], dict[str, str]]:
+    """The scenarios of ``groups`` (those in ``only``) in every kind of kernel: samples by
+    system, then name; why a scenario failed, by system, then key; the context."""
     scs = [sc for sc in scenarios(groups, quick) if only is None or sc.key in only]
-    here = version_of(sys.executable)
-    kinds = [Kind("ours", sys.executable, here, "ours")]
-    got = Outcome({"ours": {}}, {"ours": {}}, {})
-    if any(not sc.ours_only for sc in scs):
-        python, how = find_original(create=not quick)
-        got.context["original"] = how
+    kinds, context = [Kind("ours", sys.executable, "ours")], {}
+    samples: dict[str, Samples] = {"ours": {}}
+    failed: dict[str, dict[str, str]] = {"ours": {}}
+    if originals := [sc.key for sc in scs if not sc.ours_only]:
+        python, context["original"] = find_original(create=not quick)
         if python:
-            kinds.append(Kind("original", python, version_of(python), "original"))
-            got.benchmarks["original"], got.failed["original"] = {}, {}
-    if any(sc.newer_python for sc in scs):
-        python, how = hatch_env(NEWER_ENV, create=not quick)
-        if python:
-            version = version_of(python)
-            kinds.append(Kind("ours", python, version, f"ours on Python {version}"))
-            got.context[f"Python {version} kernels (ours)"] = how
-        else:
-            print(f"  note: no Python 3.13 kernel: {how}", file=sys.stderr, flush=True)
-            for sc in scs:
-                if sc.newer_python:
-                    got.failed["ours"][f"{sc.key}-py3.13"] = f"not run: {how}"
-    if any(sc.ipykernel6 for sc in scs):
-        python, how = hatch_env(IPYKERNEL6_ENV, create=not quick)
-        if python:
-            label = "ours on ipykernel 6"
-            kinds.append(Kind("ours", python, version_of(python), label, "-ipykernel6"))
-            got.context["ipykernel 6 kernels (ours)"] = how
-        else:
-            print(f"  note: no ipykernel 6 kernel: {how}", file=sys.stderr, flush=True)
-            for sc in scs:
-                if sc.ipykernel6:
-                    got.failed["ours"][f"{sc.key}-ipykernel6"] = f"not run: {how}"
-    # The import time of each system's kernels: a full run's figure, not a partial one's.
-    imports: dict[str, list[float]] = {
-        k.system: [] for k in kinds if k.label == k.system and only is None
-    }
-    loop_steps = body_steps(10e-6)  # once, here: both kernels run exactly the same loop
+            kinds.append(Kind("original", python, "original"))
+            samples["original"], failed["original"] = {}, {}
+        else:  # every row of the original says why
+            failed["original"] = dict.fromkeys(originals, f"not run: {context['original']}")
+    for other, (env, what) in OTHERS.items():
+        if wanted := [sc.key for sc in scs if sc.also == other]:
+            python, how = hatch_env(env, create=not quick)
+            if python:
+                kinds.append(Kind("ours", python, f"ours on {what}", other))
+                context[f"{what} kernels (ours)"] = how
+            else:
+                failed["ours"] |= {f"{key}-{other}": f"not run: {how}" for key in wanted}
+    # Calibrated once, here: every kernel runs exactly the same loop.
+    base = {"quick": quick, "k": core.body_steps(10e-6)}
 
     def start(kind: Kind) -> KernelDriver:
         k = KernelDriver.start(python=kind.python, timeout=120)
         try:
-            k.run(TASK[kind.system] + "\n" + PRELUDE, timeout=T)
-            if kind.label in imports:
-                imports[kind.label].append(k.eval("_bench_import_s"))
-            got.context.setdefault(
-                f"versions ({kind.label})",
-                ", ".join(f"{a} {b}" for a, b in k.eval(VERSIONS)),
-            )
+            k.run(f"def _bench_task(h):\n    return {TASK[kind.system]}\n{PRELUDE}", timeout=T)
+            if kind.label == kind.system and only is None:  # a full run's figure
+                samples[kind.system].setdefault("import", []).append(k.eval("_bench_import_s"))
+            versions = ", ".join(f"{a} {b}" for a, b in k.eval(VERSIONS))
+            context.setdefault(f"versions ({kind.label})", versions)
             k.run("_bench_h = [_bench_warm_up()]\nawait _bench_wait(_bench_h, 60)", timeout=T)
         except BaseException:
             k.shutdown()
             raise
         return k
 
-    def one(kind: Kind, sc: Scenario, shared: KernelDriver | None) -> None:
-        print(f"  {sc.key} / {kind.label} ...", file=sys.stderr, flush=True)
-        params = {**sc.params, "python": kind.version, "suffix": kind.suffix, "system": kind.system}
-        if sc.key == "loop":
-            params["k"] = loop_steps
-        k = shared
+    # A full run: a fresh kernel per scenario and kind, the kinds alternating so that the
+    # machine's noise falls on all alike; a quick one: one kernel per kind, a smoke test.
+    batches = [[(kind, sc)] for sc in scs for kind in kinds if kind.runs(sc)]
+    if quick:
+        batches = [[(kind, sc) for sc in scs if kind.runs(sc)] for kind in kinds]
+    for batch in batches:
+        k = None
         try:
-            k = k or start(kind)
-            for b in sc.run(k, params):
-                got.benchmarks[kind.system][b.get_name()] = b
-        except Exception as exc:
-            if quick and kind.system == "ours":
-                raise
-            traceback.print_exc(file=sys.stderr)
-            why = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            got.failed[kind.system][kind.failure_key(sc)] = why
+            for kind, sc in batch:
+                print(f"  {sc.key} / {kind.label} ...", file=sys.stderr, flush=True)
+                sfx = kind.suffix(sc)
+                try:
+                    k = k or start(kind)
+                    p = base | LAT[quick] | sc.params | {"suffix": sfx, "system": kind.system}
+                    samples[kind.system] |= sc.run(k, p)
+                except Exception as exc:
+                    if quick and kind.system == "ours":
+                        raise
+                    traceback.print_exc(file=sys.stderr)
+                    why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                    failed[kind.system][sc.key + sfx] = why[:300]
         finally:
-            if k is not None and shared is None:
+            if k is not None:
                 k.shutdown()
-
-    if quick:  # one kernel per kind for every scenario: a smoke test, in seconds
-        for kind in kinds:
-            if not any(kind.runs(sc) for sc in scs):
-                continue
-            shared = start(kind)
-            try:
-                for sc in scs:
-                    if kind.runs(sc):
-                        one(kind, sc, shared)
-            finally:
-                shared.shutdown()
-    else:  # a fresh kernel per scenario and kind, alternating the kinds
-        for sc in scs:
-            for kind in kinds:
-                if kind.runs(sc):
-                    one(kind, sc, None)
-    for system, values in imports.items():
-        if values:
-            got.benchmarks[system]["import"] = benchmark("import", values)
-    return got
+    return samples, failed, context

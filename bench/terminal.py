@@ -1,14 +1,11 @@
 """Terminal IPython in a pseudo-terminal (pexpect): a key's echo beside jobs, jobs at the prompt.
 
-``python bench/terminal.py --measure prompt [--quick] -o FILE`` starts a real ``python -m
-IPython`` (as packages/igogo-jupyter/tests/test_terminal.py does) with no job (``0``), beside 3
-jobs spinning on ``igogo.yielder()`` (``@igogo.job``, called 3 times at the prompt: ``3``) and
-beside 3 preemptive ``%%igogo`` cells ``while True: _s[i] += 1`` (``preempt3``). Benchmarks:
-``term-keys-KIND``, one character written to the pty until its echo is read back;
-``term-quiet-KIND`` / ``term-driven-KIND``, the jobs' loop turns per second while the prompt
-just waits (counters read by a typed line before and after a pause, less two reads back to
-back: what typing costs) / while a typed ``igogo.wait_all(S)`` runs them with all the CPU:
-their ratio is the jobs' share of the CPU at an idle prompt.
+A real ``python -m IPython`` (as igogo-jupyter's test_terminal.py starts it) with no job
+(``0``), beside 3 jobs spinning on ``igogo.yielder()`` (``3``) and beside 3 preemptive
+``%%igogo`` loops (``preempt3``).  ``term-keys-KIND``: one key written to the pty until its
+echo is read back.  ``term-quiet-KIND`` / ``term-driven-KIND``: the jobs' loop turns per second
+while the prompt waits (counters read by typed lines around a pause, less what typing costs) /
+under a typed ``igogo.wait_all(S)``, which gives them all the CPU: the ratio is their share.
 """
 
 from __future__ import annotations
@@ -23,9 +20,8 @@ import time
 from typing import Any
 
 import pexpect
-import pyperf
 
-from common import benchmark, dump, measure_args
+from common import Samples, main
 
 ARGS = ["-m", "IPython", "--no-banner", "--no-confirm-exit", "--colors=nocolor"]
 ARGS += ["--HistoryManager.enabled=False", "--TerminalInteractiveShell.term_title=False"]
@@ -89,7 +85,7 @@ class Prompt:
         return time.perf_counter() - t0
 
 
-def session(kind: str, p: dict[str, Any]) -> list[pyperf.Benchmark]:
+def session(kind: str, p: dict[str, Any]) -> Samples:
     with tempfile.TemporaryDirectory(prefix="igogo-bench-term-") as tmp:
         t = Prompt(tmp)
         try:
@@ -101,19 +97,19 @@ def session(kind: str, p: dict[str, Any]) -> list[pyperf.Benchmark]:
             time.sleep(p["warm_s"])
             keys = [t.echo(p["gap_s"]) for _ in range(p["samples"])]
             t.child.send("\x15")  # Ctrl-U: the line typed goes
-            rates: dict[str, list[float]] = {"quiet": [], "driven": []}
+            out = {f"term-keys-{kind}": keys}
             for _ in range(p["rounds"] if JOBS[kind] else 0):
                 (a, ta), (b, tb) = t.value(READ), t.value(READ)
                 time.sleep(p["quiet_s"])
                 c, tc = t.value(READ)
-                rates["quiet"].append(((c - b) - (b - a)) / ((tc - tb) - (tb - ta)))
-                rates["driven"].append(t.value(DRIVE.format(READ, p["quiet_s"])))
-            rated = [benchmark(f"term-{w}-{kind}", v, "integer") for w, v in rates.items() if v]
-            return [benchmark(f"term-keys-{kind}", keys), *rated]
+                quiet = ((c - b) - (b - a)) / ((tc - tb) - (tb - ta))
+                out.setdefault(f"term-quiet-{kind}", []).append(quiet)
+                driven = t.value(DRIVE.format(READ, p["quiet_s"]))
+                out.setdefault(f"term-driven-{kind}", []).append(driven)
+            return out
         finally:
             t.child.close(force=True)
 
 
 if __name__ == "__main__":
-    name, quick, path = measure_args(sys.argv[1:])
-    dump({"prompt": lambda q: [b for k in JOBS for b in session(k, P[q])]}[name](quick), path)
+    main({"prompt": lambda quick: {n: v for k in JOBS for n, v in session(k, P[quick]).items()}})
