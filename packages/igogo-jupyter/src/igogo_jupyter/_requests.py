@@ -28,10 +28,9 @@ needs the GIL, which a thread spinning in Python hands over only after
 channel thread, which forwards each request, and the IOPub thread, which sends
 the kernel's ``busy`` and ``idle``.  While jobs run in a kernel, the interval
 is lowered to :data:`SWITCH_INTERVAL`; it costs nothing while no other thread
-asks for the GIL, and it is put back when the last job ends.  While a
-request is being answered (until the next tick) it is lower still,
-:data:`ANSWER_INTERVAL`: the request, its ``busy`` and its reply pass the GIL
-between the watch thread, the main thread and the IOPub thread several times.
+asks for the GIL, and it is put back when the last job ends, unless someone
+else changed it meanwhile.  (A lower interval while a request is answered, 20 µs,
+was tried: the ``busy`` came sooner, the whole cell later, ``bench/`` in hand.)
 
 Terminal IPython uses the same watch on the prompt's input: a key pressed
 while jobs run at the prompt ends the tick, and the prompt draws it at once.
@@ -51,9 +50,6 @@ __all__ = ["SWITCH_INTERVAL", "RequestWatch"]
 
 SWITCH_INTERVAL = 0.0001
 """The GIL switch interval while jobs run in a kernel (seconds)."""
-ANSWER_INTERVAL = 0.00002
-"""The GIL switch interval while a request is being answered (until the next tick): the
-request passes through three threads, each handing the GIL over (measured in ``bench/``)."""
 QUIET = 0.002
 """Seconds without a tick after a request ended one: the kernel's threads have the GIL."""
 
@@ -69,7 +65,6 @@ class RequestWatch:
         self.quiet_until = 0.0
         """No tick before this time (monotonic): a request is being answered."""
         self._saved_interval: float | None = None
-        self._interval_lock = threading.Lock()
 
     def attach(self) -> None:
         """Jobs are running: watch, and let the kernel's threads have the GIL promptly."""
@@ -85,17 +80,10 @@ class RequestWatch:
 
     def detach(self) -> None:
         """No job is left: stop watching, and put the switch interval back if it is still ours."""
-        with self._interval_lock:
-            self._attached.clear()
-            saved, self._saved_interval = self._saved_interval, None
-            if saved is not None and (_is(SWITCH_INTERVAL) or _is(ANSWER_INTERVAL)):
-                sys.setswitchinterval(saved)
-
-    def _set_interval(self, interval: float, ours: float) -> None:
-        """Switch between igogo's two intervals, only while attached and still ``ours``."""
-        with self._interval_lock:
-            if self._attached.is_set() and _is(ours):
-                sys.setswitchinterval(interval)
+        self._attached.clear()
+        saved, self._saved_interval = self._saved_interval, None
+        if saved is not None and _is(SWITCH_INTERVAL):
+            sys.setswitchinterval(saved)
 
     def turn(self) -> None:
         """The loop has had its turn (a tick runs): look at the socket again."""
@@ -114,11 +102,9 @@ class RequestWatch:
             self._turn.clear()
             self.quiet_until = time.monotonic() + QUIET
             end_tick()
-            self._set_interval(ANSWER_INTERVAL, SWITCH_INTERVAL)
             # One request ends one tick: wait until a tick runs again (the loop has
             # taken the request by then) before the descriptor is looked at again.
             self._turn.wait(0.05)
-            self._set_interval(SWITCH_INTERVAL, ANSWER_INTERVAL)
 
 
 def _is(interval: float) -> bool:
