@@ -47,11 +47,7 @@ def stop(job: Job[Any], reason: str = "stopped") -> bool:
     if job is SCHED.current and job._greenlet is getcurrent():
         raise Stop(job._stop_reason)
     job._paused = False
-    if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
-        job._held = False
-        SCHED.wake(job, exc=Stop(job._stop_reason))
-    elif job._send_exc is None:
-        job._send_exc = Stop(job._stop_reason)  # already in the ready queue
+    SCHED.throw(job, Stop(job._stop_reason))
     ready = SCHED.ready
     if 0 < len(ready) <= _MOVE_UP_TO and ready[0] is not job and job in ready:
         ready.remove(job)

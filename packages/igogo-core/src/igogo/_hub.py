@@ -270,6 +270,15 @@ class Scheduler:
         elif not self._in_tick and self.on_owner_thread():
             self.tick(interrupts_to_caller=True)
 
+    def throw(self, job: Job[Any], exc: BaseException) -> None:
+        """Make ``job`` raise ``exc`` where it stands: at once if it is parked or held, at
+        its next step if it is in the ready queue (a stop, an interrupt)."""
+        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
+            job._held = False
+            self.wake(job, exc=exc)
+        elif job._send_exc is None:
+            job._send_exc = exc
+
     def wake(self, job: Job[Any], value: object = None, exc: BaseException | None = None) -> None:
         """Make a parked (or new) job ready; it resumes with ``value`` or raises ``exc``."""
         cancel = job._cancel

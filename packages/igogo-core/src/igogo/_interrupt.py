@@ -126,14 +126,8 @@ class InterruptGuard:
 
     def deliver(self, job: Job[Any]) -> None:
         """Raise KeyboardInterrupt in ``job`` at the switch point where it stands."""
-        if job._outcome is not None:
-            return
-        exc = KeyboardInterrupt()
-        if job._held or job._cancel is not None or job._state in ("sleeping", "waiting"):
-            job._held = False
-            self.sched.wake(job, exc=exc)
-        elif job._send_exc is None:
-            job._send_exc = exc
+        if job._outcome is None:
+            self.sched.throw(job, KeyboardInterrupt())
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         sched = self.sched
