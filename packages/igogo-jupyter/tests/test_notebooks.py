@@ -115,6 +115,44 @@ def test_each_parameter_set_runs_into_its_own_notebook(notebook: Path) -> None:
     assert "{'x': 4, 'label': 'a b/c'}" in repr(m.status())
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="ZeroMQ has no Unix sockets there")
+def test_runs_started_together_reach_their_kernels_over_private_unix_sockets(
+    tmp_path: Path,
+) -> None:
+    # Two workers start kernels at the same moment.  Over TCP both could pick the
+    # same free port (one kernel then dies and its run waits a minute for nothing);
+    # each kernel here must listen on socket files of its own, removed afterwards.
+    path = tmp_path / "where.ipynb"
+    cells = [
+        nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import json, ipykernel.connect\n"
+            "info = json.loads(ipykernel.connect.get_connection_info())\n"
+            "print('TRANSPORT', info['transport'], info['ip'])"
+        ),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+    runs = map_notebook(path, [{"x": 1}, {"x": 2}], kernel_name="python3").results(timeout=90)
+
+    seen = []
+    for run in runs:
+        text = "\n".join(cell_texts(run.path))
+        line = next(t for t in text.splitlines() if t.startswith("TRANSPORT "))
+        _, transport, prefix = line.split()
+        assert transport == "ipc", line
+        seen.append(Path(prefix))
+    assert seen[0].parent != seen[1].parent
+    assert all(p.is_absolute() and not p.parent.exists() for p in seen)
+    assert not list(tmp_path.glob("kernel-ipc*"))  # nothing left in the notebook's folder
+
+
 def test_a_failing_run_is_an_error_item_and_restart_runs_it_again(
     notebook: Path, tmp_path: Path
 ) -> None:

@@ -7,6 +7,14 @@ worker is a small picklable task (the parameters and the file name chosen for
 the run) and :class:`_NotebookRunner`, which calls papermill there.  Papermill
 starts a kernel of its own for every run, inside that worker process.
 
+Those kernels talk over Unix sockets in a private temporary directory, not
+TCP.  With TCP, jupyter_client picks free ports by binding and releasing
+them, and the kernel binds them again a moment later; two workers starting
+kernels at once can pick the same port, and the loser's kernel dies while its
+client waits a whole minute for a reply.  A socket file in a directory of its
+own cannot be taken by anyone else.  Windows has no such sockets in ZeroMQ,
+so it keeps TCP.
+
 Only the standard library and igogo are imported here; papermill is imported
 in the workers, when a run starts.
 """
@@ -18,6 +26,9 @@ import json
 import keyword
 import os
 import re
+import shutil
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -116,6 +127,7 @@ class _NotebookRunner:
             ) from None
         os.makedirs(self.output_dir, exist_ok=True)  # again: it may have gone since (restart)
         output = os.path.join(self.output_dir, filename)
+        sockets = None if sys.platform == "win32" else tempfile.mkdtemp(prefix="igogo-kernel-")
         try:
             papermill.execute_notebook(
                 _literal(self.notebook),  # papermill formats paths with the parameters
@@ -124,6 +136,7 @@ class _NotebookRunner:
                 kernel_name=self.kernel_name,
                 progress_bar=False,
                 cwd=os.path.dirname(self.notebook),  # as Jupyter runs it: relative paths work
+                **_transport(sockets),
             )
         except PapermillExecutionError as e:
             where = f"cell In [{e.exec_count}]" if e.exec_count else f"cell {e.cell_index}"
@@ -139,7 +152,21 @@ class _NotebookRunner:
                 evalue=str(e.evalue),
                 traceback=traceback,
             ) from CellTraceback(traceback)
+        finally:
+            if sockets is not None:
+                shutil.rmtree(sockets, ignore_errors=True)
         return NotebookRun(parameters=dict(parameters), path=Path(output))
+
+
+def _transport(sockets: str | None) -> dict[str, Any]:
+    """nbclient's ``config`` for a kernel on Unix sockets under ``sockets`` (None: TCP)."""
+    if sockets is None:
+        return {}
+    from traitlets.config import Config
+
+    # ``ip`` is the sockets' path prefix; left alone it is "kernel-ipc", relative
+    # to the notebook's folder, where every run would look for the same files.
+    return {"config": Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/k"}})}
 
 
 def _literal(path: str) -> str:
