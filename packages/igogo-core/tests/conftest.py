@@ -19,6 +19,7 @@ import pytest
 import igogo
 from igogo import _foreign, _hosts
 from igogo._hub import SCHED
+from igogo._waiting import pump
 from igogo.testing import autojump_clock, mock_clock  # noqa: F401  (fixtures: MockClock)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -64,14 +65,14 @@ def no_leaked_jobs() -> Iterator[None]:
         if all(hook is not h for h in hooks):
             SCHED.hooks.remove(hook)
     if SCHED._calls and SCHED.on_owner_thread():  # hand-overs from other threads
-        SCHED.pump(lambda: not SCHED._calls, time.monotonic() + 5.0)
+        pump(lambda: not SCHED._calls, time.monotonic() + 5.0)
     leaked = sorted(SCHED.live.values(), key=lambda j: j.id)
     if leaked:
         listing = "\n".join(f"  {j!r}" for j in leaked)
         for j in leaked:
             j.stop()
         if SCHED.on_owner_thread():
-            SCHED.pump(lambda: not SCHED.live, time.monotonic() + 5.0)
+            pump(lambda: not SCHED.live, time.monotonic() + 5.0)
         pytest.fail(f"the test leaked {len(leaked)} igogo job(s):\n{listing}")
     host = SCHED.host
     if host is not None:

@@ -12,6 +12,7 @@ from ._hub import SCHED, now
 from ._job import Job, _deadline_after, current_job
 from ._options import JobOptions, check_number
 from ._record import JobRecord
+from ._waiting import pump, take_handovers
 
 __all__ = [
     "JobList",
@@ -99,7 +100,7 @@ def sleep(seconds: float) -> None:
     me = current_job()
     if me is None:
         if SCHED.live and SCHED.on_owner_thread():
-            SCHED.pump(lambda: False, _deadline_after(seconds))
+            pump(lambda: False, _deadline_after(seconds))
         elif seconds == math.inf:
             raise ValueError(
                 "igogo.sleep(inf) outside a job, with no job running, would never return; "
@@ -226,7 +227,7 @@ def wait_all(timeout: float | None = None) -> bool:
     deadline = _deadline_after(timeout)
     me = current_job()
     if me is None:
-        SCHED.take_handovers()  # a job a thread has just started counts too
+        take_handovers()  # a job a thread has just started counts too
     while others := [j for j in _live() if j is not me]:
         remaining = None if deadline == math.inf else max(deadline - now(), 0.0)
         if not wait(*others, timeout=remaining):
@@ -260,7 +261,7 @@ def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         wait_all()
     except BaseException:
         stop_all()
-        SCHED.pump(lambda: not SCHED.live, now() + 5.0)
+        pump(lambda: not SCHED.live, now() + 5.0)
         raise
     finally:
         guard.stop_all = before

@@ -27,6 +27,7 @@ from . import _control
 from ._hooks import logger
 from ._hub import SCHED, Scheduler, now
 from ._plugins import activate_plugins, load_entry_points
+from ._waiting import pump
 
 if TYPE_CHECKING:
     import asyncio
@@ -274,7 +275,7 @@ def _at_exit(sched: Scheduler) -> None:
     for job in live:
         _control.stop(job, "stopped at exit")
     try:
-        sched.pump(lambda: not sched.live, time.monotonic() + 5.0)
+        pump(lambda: not sched.live, time.monotonic() + 5.0)
     except BaseException:  # a second Ctrl-C at exit: leave the rest as it is
         logger.exception("igogo: stopping the jobs at exit was interrupted")
 

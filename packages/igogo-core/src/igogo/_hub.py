@@ -5,7 +5,8 @@ doors: :meth:`Scheduler.park` (wait for something; someone later calls
 :meth:`Scheduler.wake` with a value or an exception) and the slow path of
 :func:`yielder` (the time slice is over; go to the back of the ready queue).
 The hub is whatever greenlet calls :meth:`Scheduler.tick`: a host's loop
-callback between cells, or regular code that waits for jobs (the pump).
+callback between cells, or regular code that waits for jobs (the pump,
+:mod:`igogo._waiting`).
 
 Preemption (:mod:`igogo._preempt`) adds no door: a preemptible job whose slice
 is over is switched out at the end of a loop body by calling
@@ -41,8 +42,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from greenlet import getcurrent, greenlet
 
 from . import _foreign as foreign
+from . import _loops as loops
 from ._ending import finalize
-from ._errors import MisuseError, Stop, WrongThreadError
+from ._errors import Stop, WrongThreadError
 from ._hooks import Hooks
 from ._interrupt import InterruptGuard
 from ._timers import REAL_CLOCK, Clock, Timer, TimerHeap
@@ -62,9 +64,9 @@ _monotonic: Final = time.monotonic
 _clock: Callable[[], float] = _monotonic
 """The scheduler's clock: timers, sleeps, timeouts and waits are measured in it.
 
-The real clock unless a test swaps it (:meth:`Scheduler.set_clock`,
-:class:`igogo.testing.MockClock`); code outside this module reads it through
-:func:`now`."""
+The real clock unless a test swaps it (:func:`igogo._timers.set_clock`, the one
+writer, for :class:`igogo.testing.MockClock`); code outside this module reads
+it through :func:`now`."""
 _deadline: float = math.inf
 """End of the running party's time slice (real monotonic seconds)."""
 _before_switch: Callable[[], object] | None = None
@@ -130,7 +132,7 @@ class Scheduler:
         self._calls: deque[tuple[Callable[..., object], tuple[object, ...]]] = deque()
         self._wakeup = threading.Event()
         self.clock: Clock = REAL_CLOCK
-        """The scheduler's clock (:meth:`set_clock`); its ``now`` is the module's ``_clock``."""
+        """The scheduler's clock (``_timers.set_clock``); its ``now`` is the module's ``_clock``."""
 
     # -- threads -----------------------------------------------------------------
 
@@ -227,25 +229,6 @@ class Scheduler:
             _before_switch()
         return self._hub.switch()
 
-    def park_in(self, waiters: list[Job[Any]], deadline: float = math.inf) -> None:
-        """Park the current job in ``waiters`` until someone wakes it or ``deadline`` passes.
-
-        The waker removes the job from ``waiters`` (or :meth:`wake` does it
-        through the cancel callback); a timed-out job wakes with no value.
-        """
-        job = self.current
-        assert job is not None
-        timer = self.call_at(deadline, lambda: self.wake(job)) if deadline < math.inf else None
-
-        def cancel() -> None:
-            if timer is not None:
-                timer.cancel()
-            if job in waiters:
-                waiters.remove(job)
-
-        waiters.append(job)
-        self.park("waiting", cancel)
-
     def yield_now(self) -> None:
         """Go to the back of the ready queue now, whatever the slice says."""
         job = self.current
@@ -295,47 +278,6 @@ class Scheduler:
         self.ready.append(job)
         if not self._in_tick and self.host is not None:
             self.host.wake(0.0)
-
-    # -- the clock -------------------------------------------------------------------------
-
-    def set_clock(self, clock: Clock | None, *, force: bool = False) -> None:
-        """Make ``clock`` the scheduler's clock (None: the real one again).
-
-        Refused while jobs are alive or timers are pending: their deadlines are
-        in the old clock's time.  Called on the thread that will run the jobs,
-        outside any tick (not in a hook or a done callback).  ``force`` swaps
-        anyway, keeping each pending timer's remaining time (a deadline a
-        waiting job holds itself is not carried over).
-        """
-        global _clock
-        if clock is None:
-            clock = REAL_CLOCK
-        if force:
-            self.timers.shift(clock.now() - _clock())
-            self.clock = clock
-            _clock = _monotonic if clock is REAL_CLOCK else clock.now
-            return
-        if self._in_tick:
-            raise MisuseError(
-                "cannot change igogo's clock inside a hook, a timer or a done callback"
-            )
-        self.check_thread("changing igogo's clock")
-        self.take_handovers()  # a job another thread has just started counts too
-        if self.live:
-            names = ", ".join(repr(j) for j in sorted(self.live.values(), key=lambda j: j.id))
-            raise MisuseError(
-                f"cannot change igogo's clock while {len(self.live)} job(s) are alive "
-                f"({names}): their sleeps and timeouts are in the current clock's time; "
-                "change it before starting them, or wait for them (igogo.wait_all()) first"
-            )
-        if self.timers.pending():
-            raise MisuseError(
-                "cannot change igogo's clock while timers are pending "
-                "(igogo.lowlevel.call_at): cancel them first"
-            )
-        self.timers.clear()  # only cancelled ones were left
-        self.clock = clock
-        _clock = _monotonic if clock is REAL_CLOCK else clock.now
 
     # -- timers --------------------------------------------------------------------------
 
@@ -388,7 +330,7 @@ class Scheduler:
             self._fire_timers(now)
             if not ready:
                 return
-            hub_loop = _running_loop()
+            hub_loop = loops.running()
             budget = self.tick_budget
             # Slices are real time; under another clock (a test's MockClock) the
             # timers are in its time, and only its jumps make them due.
@@ -471,7 +413,7 @@ class Scheduler:
         if hooks.switched_in:
             hooks.call(hooks.switched_in, job)
         if job._loop is not None:
-            _set_loop(job._loop)
+            loops.put_back(job)
         preempter = self.preempter if job._preempt else None
         if preempter is not None:
             preempter.switched_in(job, _deadline)  # arms the end of this slice
@@ -484,83 +426,21 @@ class Scheduler:
             self.current = None
             if preempter is not None:
                 preempter.switched_out()
-            # A job that runs its own event loop (asyncio.run in a job) keeps it to itself:
-            # the next job, and the hub, must not find it running on the thread.  Only
-            # a hub without a running loop can have such jobs (asyncio refuses to start
-            # a loop inside a running one), so a kernel's switches skip this entirely.
-            if hub_loop is None and (_get_loop is not None or "asyncio" in sys.modules):
-                mine = _running_loop()
-                if mine is not None:
-                    job._loop = mine
-                    _set_loop(None)
-                elif job._loop is not None:
-                    job._loop = None
+            # Only a hub without a running loop can have jobs that run their own
+            # (asyncio refuses to start a loop inside a running one): a kernel's
+            # switches skip this entirely.
+            if hub_loop is None and (loops.bound or "asyncio" in sys.modules):
+                loops.take_away(job)
             if hooks.switched_out:
                 hooks.call(hooks.switched_out, job)
         if g.dead:
             finalize(self, job)
-
-    # -- regular code waiting ---------------------------------------------------------------
-
-    def take_handovers(self) -> None:
-        """Run what other threads handed over, before regular code looks at the jobs.
-
-        A job started from a thread, or a result that arrived for a job that has
-        just ended, must count before regular code decides it has nothing to wait
-        for; otherwise it would wait for the host's next loop turn (and the host
-        stays attached until then).
-        """
-        if self._calls and not self._in_tick and self.on_owner_thread():
-            self.tick(interrupts_to_caller=True)
-
-    def pump(self, until: Callable[[], bool], deadline: float = math.inf) -> bool:
-        """Run jobs from regular code until ``until()`` is true or ``deadline`` passes.
-
-        Returns ``until()``.  Between ticks with nothing ready it sleeps until the
-        next timer, or until another thread hands work over.
-        """
-        if self._in_tick:
-            raise MisuseError(
-                "cannot wait for igogo jobs inside a hook or a done callback; "
-                "use add_done_callback() to react to a job's end instead"
-            )
-        self.check_thread("waiting for jobs")
-        self.take_handovers()
-        while not until():
-            self.tick(interrupts_to_caller=True)
-            if until():
-                return True
-            now = _clock()
-            if now >= deadline:
-                return False
-            if self.ready or self._calls:
-                continue
-            self.clock.idle(self, min(self.next_deadline(), deadline))
-            self._wakeup.clear()
-        return True
-
-
-_get_loop: Callable[[], Any] | None = None
-_set_loop: Callable[[Any], None]
-"""asyncio's get/set of the thread's running loop, bound once asyncio is imported."""
 
 
 def _time_out(job: Job[Any]) -> None:
     from ._control import stop  # it builds on this module
 
     stop(job, "timed out")
-
-
-def _running_loop() -> object:
-    """The thread's running asyncio loop (None if none or asyncio is not imported)."""
-    global _get_loop, _set_loop
-    if _get_loop is None:
-        if "asyncio" not in sys.modules:
-            return None
-        from asyncio import events
-
-        _get_loop, _set_loop = events._get_running_loop, events._set_running_loop
-    return _get_loop()
 
 
 SCHED: Final = Scheduler()

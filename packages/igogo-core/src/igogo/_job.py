@@ -16,6 +16,7 @@ from . import _control
 from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError, without_igogo_frames
 from ._hooks import logger
 from ._hub import SCHED, now
+from ._waiting import park_in, pump
 
 if TYPE_CHECKING:
     from greenlet import greenlet
@@ -251,10 +252,10 @@ class Job(Generic[T]):
         if me is None:
             if not SCHED.on_owner_thread():
                 return self._wait_in_thread(timeout)
-            return SCHED.pump(self.done, deadline)
+            return pump(self.done, deadline)
         if me is self:
             raise DeadlockError(f"{self!r} cannot wait for itself; it would never end")
-        SCHED.park_in(self._waiters, deadline)
+        park_in(self._waiters, deadline)
         return self._outcome is not None
 
     def result(self, timeout: float | None = None) -> T:

@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from ._hub import SCHED
 from ._job import current_job
 from ._replies import Outcome, decode
+from ._waiting import pump
 from ._workers import Pool
 
 __all__ = ["offload", "wait_future"]
@@ -60,7 +61,7 @@ def wait_future(fut: Future[Any], fn: Callable[..., Any]) -> Outcome:
             return decode(_wait_blocking(fut), fn)[0]
         fut.add_done_callback(lambda _: SCHED.call_soon_threadsafe(_nothing))
         try:
-            SCHED.pump(fut.done)
+            pump(fut.done)
         except BaseException:
             fut.cancel()
             raise

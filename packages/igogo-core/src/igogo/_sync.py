@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._hub import SCHED, now
 from ._job import _deadline_after, current_job
 from ._options import check_flag, check_number
+from ._waiting import park_in, pump
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,12 +38,12 @@ def _wait_until(ready: Callable[[], bool], waiters: list[Job[Any]], timeout: flo
         return True
     deadline = _deadline_after(timeout)
     if current_job() is None:
-        return SCHED.pump(ready, deadline)
+        return pump(ready, deadline)
     while not ready():
         if now() >= deadline:
             return False
         try:
-            SCHED.park_in(waiters, deadline)
+            park_in(waiters, deadline)
         except BaseException:
             # Stopped (or failed) after a waker picked this job: hand the wakeup to
             # the next waiter, or it would stay parked while the queue could serve it.

@@ -24,21 +24,22 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from . import _foreign as foreign
+from ._errors import MisuseError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._hub import Scheduler
 
-__all__ = ["REAL_CLOCK", "Clock", "Timer", "TimerHeap"]
+__all__ = ["REAL_CLOCK", "Clock", "Timer", "TimerHeap", "set_clock"]
 
 
 class Clock:
     """The scheduler's clock: its time, and how regular code waits for it.
 
     This one is the real clock (:func:`time.monotonic`, real waits);
-    :class:`igogo.testing.MockClock` is the other.  :meth:`Scheduler.set_clock`
-    swaps it.  Time slices (:func:`igogo.yielder`) stay on the real clock either
+    :class:`igogo.testing.MockClock` is the other.  :func:`set_clock` swaps
+    it.  Time slices (:func:`igogo.yielder`) stay on the real clock either
     way: sharing the CPU is a matter of real time.
     """
 
@@ -156,3 +157,43 @@ class TimerHeap:
         """Forget every timer (only cancelled ones may be left)."""
         self.entries.clear()
         self.cancelled = 0
+
+
+def set_clock(sched: Scheduler, clock: Clock | None, *, force: bool = False) -> None:
+    """Make ``clock`` the scheduler's clock (None: the real one again).
+
+    Refused while jobs are alive or timers are pending: their deadlines are
+    in the old clock's time.  Called on the thread that will run the jobs,
+    outside any tick (not in a hook or a done callback).  ``force`` swaps
+    anyway, keeping each pending timer's remaining time (a deadline a
+    waiting job holds itself is not carried over).
+    """
+    from . import _hub  # it imports this module; the clock it reads is its own global
+    from ._waiting import take_handovers
+
+    if clock is None:
+        clock = REAL_CLOCK
+    if not force:
+        if sched._in_tick:
+            raise MisuseError(
+                "cannot change igogo's clock inside a hook, a timer or a done callback"
+            )
+        sched.check_thread("changing igogo's clock")
+        take_handovers()  # a job another thread has just started counts too
+        if sched.live:
+            names = ", ".join(repr(j) for j in sorted(sched.live.values(), key=lambda j: j.id))
+            raise MisuseError(
+                f"cannot change igogo's clock while {len(sched.live)} job(s) are alive "
+                f"({names}): their sleeps and timeouts are in the current clock's time; "
+                "change it before starting them, or wait for them (igogo.wait_all()) first"
+            )
+        if sched.timers.pending():
+            raise MisuseError(
+                "cannot change igogo's clock while timers are pending "
+                "(igogo.lowlevel.call_at): cancel them first"
+            )
+        sched.timers.clear()  # only cancelled ones were left
+    else:
+        sched.timers.shift(clock.now() - _hub._clock())
+    sched.clock = clock
+    _hub._clock = time.monotonic if clock is REAL_CLOCK else clock.now

@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING
 from ._errors import MisuseError
 from ._hub import SCHED, Scheduler, expire_slice
 from ._options import check_number
-from ._timers import REAL_CLOCK, Clock
+from ._timers import REAL_CLOCK, Clock, set_clock
+from ._waiting import pump
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -172,7 +173,7 @@ class MockClock(Clock):
             raise MisuseError(
                 f"another clock is igogo's clock ({current!r}); use one MockClock at a time"
             )
-        SCHED.set_clock(self)
+        set_clock(SCHED, self)
         self._thread = threading.get_ident()
         return self
 
@@ -191,11 +192,11 @@ class MockClock(Clock):
                     job.stop()
                 threshold, self._threshold = self._threshold, 0.0  # no real waiting now
                 try:
-                    SCHED.pump(lambda: not SCHED.live, self._now + 60.0)
+                    pump(lambda: not SCHED.live, self._now + 60.0)
                 finally:
                     self._threshold = threshold
         finally:
-            SCHED.set_clock(None, force=True)
+            set_clock(SCHED, None, force=True)
             self._thread = None
         if left and exc is None:
             names = ", ".join(repr(j) for j in left)
