@@ -796,8 +796,7 @@ def test_1000_job_churn_gives_memory_back(kernel: KernelDriver, witness: Witness
     assert after[0] <= base[0] + 15, f"RSS grew from {base[0]:.1f} to {after[0]:.1f} MB"
     # What igogo keeps of finished jobs is bounded: the history, and the rows of finished jobs.
     kept = kernel.eval(
-        "igogo._hub.SCHED.history.maxlen + __import__('igogo_jupyter._widgets')"
-        "._widgets.KEEP_FINISHED"
+        "igogo._hub.SCHED.history.maxlen + __import__('igogo_jupyter._board')._board.KEEP_FINISHED"
     )
     assert after[1] <= kept + 10, f"{after[1]} Job objects alive, at most {kept} are kept"
     witness.check()
@@ -1320,7 +1319,7 @@ def test_an_unprintable_exception_beside_a_live_job(solo: KernelDriver, witness:
     assert table.status == "ok" and "Unprintable" in repr(k.outputs(table, widgets=True))
     k.run("print(repr(igogo.jobs()))")
     row_state = k.eval(
-        "__import__('igogo_jupyter._widgets', fromlist=['x']).controls_for(au).info.value"
+        "__import__('igogo_jupyter._board', fromlist=['x']).controls_for(au).info.value"
     )
     assert "done" in row_state
     # Its traceback, in its own cell.

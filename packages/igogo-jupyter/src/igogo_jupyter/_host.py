@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import igogo
 from igogo.lowlevel import JOB_ENTRY_CODES, failure
 
-from . import _widgets
+from . import _board
 from ._headless import Headless, warn_if_unattended
 from ._html import register_formatters
 from ._kernel import Header, KernelBridge
@@ -92,7 +92,7 @@ class JupyterHost(igogo.AsyncioHost):
         self.in_loop_tick = False
         on = os.environ.get("IGOGO_HEADLESS", "") not in ("", "0")
         self.headless = Headless(self) if on else None
-        self.board: _widgets.Board | None = None
+        self.board: _board.Board | None = None
         """Refreshes the jobs' control rows (None in headless mode: no widgets there)."""
         self.requests = RequestWatch(bridge.request_fds())
         self._put_off_since: float | None = None
@@ -105,7 +105,7 @@ class JupyterHost(igogo.AsyncioHost):
         igogo.add_hook(self)
         register_formatters(self.bridge.shell)  # jobs and tables as HTML, in both modes
         if self.headless is None:
-            self.board = _widgets.setup(self)
+            self.board = _board.setup(self)
         self.requests.attach()
         self.bridge.shell.events.register("post_run_cell", self._first_steps)
 
@@ -136,7 +136,7 @@ class JupyterHost(igogo.AsyncioHost):
             warn_if_unattended(self)
         if parent is None:  # a job started by a job is in the job table, not in a row of its own
             cell = str(header.get("header", {}).get("msg_id", ""))
-            self.bridge.run_for(header, _widgets.show_row, job, cell)
+            self.bridge.run_for(header, _board.show_row, job, cell)
         if out.render is not None:
             out.render.start()
 
@@ -167,7 +167,7 @@ class JupyterHost(igogo.AsyncioHost):
             self.board.maybe_refresh()
 
     def job_finished(self, job: Job[Any]) -> None:
-        _widgets.finished(job)
+        _board.finished(job)
         out = job_output(job)
         if out is None:
             return
