@@ -12,8 +12,6 @@ scenarios that preemption or the kernel could change also run in kernels of ours
 from __future__ import annotations
 
 import inspect
-import os
-import shutil
 import sys
 import time
 import traceback
@@ -25,7 +23,6 @@ import core
 from common import PY, Samples, hatch_env
 from igogo_jupyter.testing import Execution, KernelDriver, Message
 
-PYTHON_VAR = "IGOGO_BENCH_ORIGINAL_PYTHON"  # an interpreter with igogo 1.1.0; `none`: skip it
 OTHERS = {  # ours in other kernels, for the scenarios that name them: hatch env, what differs
     "py3.13": ("bench-py313", "Python 3.13"),
     "ipykernel6": ("bench-ipykernel6", "ipykernel 6"),
@@ -444,15 +441,6 @@ def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
     return [sc for sc in out if sc.group in groups and sc.key not in skip]
 
 
-def find_original(create: bool) -> tuple[str | None, str]:
-    """The interpreter of the ``bench-original`` environment (its igogo version is in the
-    context: ``versions (original)``), or None; and how, or why not."""
-    if forced := os.environ.get(PYTHON_VAR):
-        return (None, f"${PYTHON_VAR}=none") if forced == "none" else (forced, f"${PYTHON_VAR}")
-    python, how = hatch_env("bench-original", create)
-    return python, how + ("" if python or shutil.which("hatch") else f" (or set ${PYTHON_VAR})")
-
-
 @dataclass
 class Kind:
     """A kind of kernel: the system whose column its figures go to, its interpreter, its label
@@ -483,7 +471,7 @@ def run(
     samples: dict[str, Samples] = {"ours": {}}
     failed: dict[str, dict[str, str]] = {"ours": {}}
     if originals := [sc.key for sc in scs if not sc.ours_only]:
-        python, context["original"] = find_original(create=not quick)
+        python, context["original"] = hatch_env("bench-original", create=not quick)
         if python:
             kinds.append(Kind("original", python, "original"))
             samples["original"], failed["original"] = {}, {}

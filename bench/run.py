@@ -36,6 +36,7 @@ from common import BENCH, PY, Samples, hatch_env, run
 RESULTS, README = BENCH / "results", BENCH.parent / "README.md"
 BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
 GROUPS = ("core", "workers", "mpl", "kernels", "terminal")
+HEADER = ["Scenario", "Metric", "ours", "target", "", "original igogo 1.1.0", "original / ours"]
 # What --scenario names besides kernel scenarios: measures, each of a group, run by GROUP.py.
 CORE = ("micro", "loop", "sleepers", "sleepers-busy", "fairness", "ploop", "plain")
 MEASURES = dict.fromkeys(CORE, "core") | {"throughput": "workers", "prompt": "terminal"}
@@ -96,9 +97,8 @@ def p99(values: Sequence[float]) -> float:
 
 def jain(counts: Sequence[float]) -> float:
     """Jain's fairness index: 1 when every job got the same share."""
-    return (
-        sum(counts) ** 2 / (len(counts) * sum(c * c for c in counts)) if any(counts) else math.nan
-    )
+    squares = len(counts) * sum(c * c for c in counts)
+    return sum(counts) ** 2 / squares if any(counts) else math.nan
 
 
 def fmt(x: float, unit: str = "", mul: float = 1.0, div: float = 1.0) -> str:
@@ -141,6 +141,10 @@ def waits(name: str, limits: tuple[float | None, float | None], summary: bool) -
 QUIET_SHARE = (">=", 0.95 * 0.87)
 LE13 = ("<=", 1.3)  # a new cell beside busy jobs, against the idle kernel (#15)
 LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
+# Rows that core's table and the kernels' share (the same measure, in a script and in a kernel)
+YIELD, LOOP = "`yielder()` in a job's loop", "10 µs loop body in a job"
+SPEED = "speed with a `yielder()` per iteration / bare"
+SLEEP0 = "`igogo.sleep(0)` round trip (job → hub → job)"
 
 
 def tables() -> dict[str, Rows]:
@@ -150,16 +154,12 @@ def tables() -> dict[str, Rows]:
     net, loop = minus(mean("yielder"), mean("empty-loop")), paired("loop-bare", "loop-yielder")
     late, busy = stat("sleepers-lateness", p99), stat("sleepers-busy-lateness", p99)
     core: Rows = {
-        "`yielder()` in a job's loop": [
-            M("per call, net of the empty loop (pyperf)", net, us, ("<=", 0.3e-6))
-        ],
+        YIELD: [M("per call, net of the empty loop (pyperf)", net, us, ("<=", 0.3e-6))],
         "a switch": [
-            M("`igogo.sleep(0)` round trip (job → hub → job)", mean("sleep0"), us),
+            M(SLEEP0, mean("sleep0"), us),
             M("bare greenlet round trip, for scale", mean("greenlet-pair"), us),
         ],
-        "10 µs loop body in a job": [
-            M("speed with a `yielder()` per iteration / bare", loop, fmt, (">=", 0.95))
-        ],
+        LOOP: [M(SPEED, loop, fmt, (">=", 0.95))],
         "10,000 sleeping jobs": [
             M("memory per job (RSS)", "sleepers-rss-per-job", kb, ("<=", 20e3)),
             M("timer lateness, p99", late, ms, ("<=", 0.01)),
@@ -179,30 +179,22 @@ def tables() -> dict[str, Rows]:
                 M(f"the same between two jobs with {what} (the control)", same),
             ]
         never, after, control = (f"plain-{x}-py{py}" for x in ("never", "preempted", "control"))
-        none = "where none ever ran"
+        speed, same, none = paired(never, after), paired(never, control), "where none ever ran"
         core[f"a plain function's 1 µs loop in regular code (no job), Python {py}"] = [
-            M(
-                f"speed after a preemptive job ran it and ended / {none}",
-                paired(never, after),
-                target=(">=", 0.98),
-            ),
-            M(f"the same between two processes {none} (the control)", paired(never, control)),
+            M(f"speed after a preemptive job ran it and ended / {none}", speed, fmt, (">=", 0.98)),
+            M(f"the same between two processes {none} (the control)", same),
         ]
 
     net, loop = minus("call-yielder", "call-empty"), paired("kloop-bare", "kloop-yielder")
     kernels: Rows = {
         "setup": [M("`import igogo` in a fresh kernel", "import", ms, summary=True)],
-        "`yielder()` in a job's loop": [
-            M("per call, net of the same loop empty", net, us, None, True)
-        ],
-        "10 µs loop body in a job": [
-            M("speed with a `yielder()` per iteration / bare", loop, fmt, (">=", 0.95), True)
-        ],
+        YIELD: [M("per call, net of the same loop empty", net, us, None, True)],
+        LOOP: [M(SPEED, loop, fmt, (">=", 0.95), True)],
     }
     both = (("", "ipykernel 7"), ("-ipykernel6", "ipykernel 6"))
     for sfx, kernel in both:
         kernels[f"a switch in a kernel, {kernel}"] = [
-            M("`igogo.sleep(0)` round trip (job → hub → job)", f"switch{sfx}", us),
+            M(SLEEP0, f"switch{sfx}", us),
             M("the same once pyplot is imported", f"switch-pyplot{sfx}", us),
         ]
     for n in (50, 100, 500, 2000):
@@ -329,14 +321,9 @@ def base_key(key: str) -> str:
 
 def render(group: str, results: Results, failed: Failed, summary: bool = False) -> str:
     """``group``'s table, of the rows measured: ours against the target, the original's."""
-    not_run = {
-        sc.key: f"not run: {sc.ours_only}"
-        for sc in kernels.scenarios(set(GROUPS), quick=False)
-        if sc.ours_only
-    }
-    lines = [
-        ["Scenario", "Metric", "ours", "target", "", "original igogo 1.1.0", "original / ours"]
-    ]
+    scs = kernels.scenarios(set(GROUPS), quick=False)
+    not_run = {sc.key: f"not run: {sc.ours_only}" for sc in scs if sc.ours_only}
+    lines = [HEADER]
     for scenario, m in ((s, m) for s, listed in tables()[group].items() for m in listed):
         if summary and not m.summary:
             continue
