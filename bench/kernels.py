@@ -224,7 +224,7 @@ _bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_
 def sc_click(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """A click on a job's Stop button (a widget comm message) beside N jobs spinning on
     yielder(): from the click sent until the job's ``finally`` ran (one clock: CLOCK_MONOTONIC)."""
-    k.run(f"""import igogo_jupyter._widgets as _bench_widgets
+    k.run(f"""import igogo_jupyter._board as _bench_board
 _bench_running, _bench_stopped = True, {{}}
 @igogo.job
 def _bench_spinner(i):
@@ -238,7 +238,7 @@ _bench_h = [_bench_spinner(-1 - i) for i in range({p["jobs"]})]""")
     waits = []
     for r in range(q(p, 15, 2)):
         k.run(f"_bench_t = _bench_spinner({r})")  # its row (and Stop button) in this cell
-        comm = k.eval("_bench_widgets.controls_for(_bench_t).stop.model_id")
+        comm = k.eval("_bench_board.controls_for(_bench_t).stop.model_id")
         k.pump(p["gap_s"])
         content = {"comm_id": comm, "data": {"method": "custom", "content": {"event": "click"}}}
         msg = k.kc.session.msg("comm_msg", content)

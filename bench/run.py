@@ -496,6 +496,9 @@ def main() -> int:
     add("--scenario", action="append", choices=known, metavar="KEY", help=about)
     args = parser.parse_args()
     quick, only = args.quick, set(args.scenario or ()) or None
+    if only is None and args.only and set(args.only) != set(GROUPS):
+        # Some groups only: merged into the saved results like --scenario, never in their place.
+        only = {key for key, group in known.items() if group in args.only}
     groups = set(args.only or ({known[key] for key in only} if only else GROUPS))
     if args.report:
         return publish(groups, *saved())
