@@ -351,18 +351,11 @@ class Scheduler:
                 if timers and timers[0][0] < d and not virtual:
                     d = timers[0][0]
                 _deadline = -math.inf if job._stop_reason or self._end_tick else d
-                if self.interrupt_pending and not interrupts_to_caller and not self.interrupt_for:
-                    self.interrupt_pending = False  # held in the hub: for the next job to run
-                    self.interrupts.deliver(job)
+                if self.interrupt_pending:  # a Ctrl-C held: _interrupt decides who gets it
+                    self.interrupts.before_step(job, interrupts_to_caller)
                 self._step(job, hub, hub_loop)
                 if self.interrupt_pending:
-                    if interrupts_to_caller:
-                        self.interrupt_pending = False
-                        raise KeyboardInterrupt
-                    if self.interrupt_for is job:  # it held the CPU when the Ctrl-C came
-                        self.interrupt_pending = False
-                        self.interrupt_for = None
-                        self.interrupts.deliver(job)
+                    self.interrupts.after_step(job, interrupts_to_caller)
                 if self._end_tick and not self.unstarted:  # the host's loop has work waiting
                     break
                 real = _monotonic()
@@ -372,8 +365,7 @@ class Scheduler:
                 if timers and timers[0][0] <= now:
                     self._fire_timers(now)
             if self.interrupt_pending and interrupts_to_caller:
-                self.interrupt_pending = False
-                raise KeyboardInterrupt
+                self.interrupts.after_step(None, True)
         finally:
             if guard:
                 self.interrupts.restore()

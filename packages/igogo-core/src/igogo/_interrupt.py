@@ -124,6 +124,32 @@ class InterruptGuard:
         sched.interrupt_for = sched.current
         expire_slice()
 
+    def before_step(self, job: Job[Any], to_caller: bool) -> None:
+        """A Ctrl-C is held and ``job`` is about to run.
+
+        One held in the hub itself (no job was running) goes to that job, when
+        the tick's host routes interrupts to jobs.
+        """
+        sched = self.sched
+        if not to_caller and sched.interrupt_for is None:
+            sched.interrupt_pending = False
+            self.deliver(job)
+
+    def after_step(self, job: Job[Any] | None, to_caller: bool) -> None:
+        """A Ctrl-C is held and ``job`` (None: the last one) has reached a switch point.
+
+        Waiting code gets it now (raised in the tick, which ends); else the job
+        that held the CPU when it came gets it, at the switch point it stands at.
+        """
+        sched = self.sched
+        if to_caller:
+            sched.interrupt_pending = False
+            raise KeyboardInterrupt
+        if job is not None and sched.interrupt_for is job:
+            sched.interrupt_pending = False
+            sched.interrupt_for = None
+            self.deliver(job)
+
     def deliver(self, job: Job[Any]) -> None:
         """Raise KeyboardInterrupt in ``job`` at the switch point where it stands."""
         if job._outcome is None:
