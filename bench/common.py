@@ -21,6 +21,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 Samples = dict[str, list[float]]
+Failed = dict[str, dict[str, str]]  # why not run, by system (ours, original), then by key
 PY = "{}.{}".format(*sys.version_info[:2])  # this interpreter's Python
 
 

@@ -197,32 +197,30 @@ def ploop(quick: bool) -> Samples:
     return out
 
 
-def timer(conn: Connection, preempt: bool, n: int, k: int, job_n: int, cpu: int | None) -> None:
-    """A forked process: runs ``body`` in a job, preemptible or not, until it ends; then times
-    ``body(n, k)`` in regular code each time it is asked."""
-    if cpu is not None:  # the same CPU for all: none is favoured by the others' load
-        os.sched_setaffinity(0, {cpu})
-    run_job(body, preempt, job_n, k)
-    while conn.recv():
-        conn.send(body(n, k))
-
-
 def plain(quick: bool) -> Samples:
-    """Three processes forked from this one once warm (the same code, memory and CPU)."""
+    """Three processes forked once warm (the same code, memory and CPU): each runs ``body`` in a
+    job, preemptible or not, until it ends, then times ``body(n, k)`` in regular code when asked."""
     rounds, job_s = (3, 0.05) if quick else (300, 0.3)
     k, n = body_steps(1e-6), 5000  # 5 ms of ~1 µs iterations
     body(n, k)  # warm: the children inherit it
     cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    fork, ours = multiprocessing.get_context("fork"), {}
-    for kind, on in {"preempted": True, "never": False, "control": False}.items():
-        ours[kind], theirs = fork.Pipe()
-        fork.Process(target=timer, args=(theirs, on, n, k, int(job_s / 1e-6), cpu)).start()
-        theirs.close()  # so that a child's end is an EOF here
+
+    def timer(conn: Connection, preempt: bool) -> None:  # a forked child's life
+        if cpu is not None:  # the same CPU for all: none is favoured by the others' load
+            os.sched_setaffinity(0, {cpu})
+        run_job(body, preempt, int(job_s / 1e-6), k)
+        while conn.recv():
+            conn.send(body(n, k))
 
     def ask(conn: Connection) -> float:
         conn.send(True)
         return float(conn.recv())
 
+    fork, ours = multiprocessing.get_context("fork"), {}
+    for kind, on in {"preempted": True, "never": False, "control": False}.items():
+        ours[kind], theirs = fork.Pipe()
+        fork.Process(target=timer, args=(theirs, on)).start()
+        theirs.close()  # so that a child's end is an EOF here
     try:
         return in_turns(rounds, {kind: partial(ask, c) for kind, c in ours.items()}, "plain-{}")
     finally:

@@ -3,10 +3,9 @@
 Real ipykernels, started through ``igogo_jupyter.testing`` (no ZeroMQ high-water marks: no
 message dropped, every byte counted), a fresh one per scenario and kind of kernel, the kinds
 alternating so that the machine's noise falls on all alike.  Both systems get the same cells,
-written against the API they share (only a job call's result differs: ``_bench_task``), and
-an async cell polling the jobs waits for them, so that they run as in an idle notebook.  The
-scenarios that preemption or the kernel could change also run in kernels of ours on Python
-3.13 and on ipykernel 6 (``also``).
+written against the API they share (only a job call's result differs: ``_bench_task``); an
+async cell polling the jobs waits for them, as in an idle notebook.  The scenarios preemption
+or the kernel could change also run in kernels of ours on Python 3.13 and ipykernel 6 (``also``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import core
-from common import PY, Samples, hatch_env
+from common import PY, Failed, Samples, hatch_env
 from igogo_jupyter.testing import Execution, KernelDriver, Message
 
 OTHERS = {  # ours in other kernels, for the scenarios that name them: hatch env, what differs
@@ -54,10 +53,9 @@ def _bench_warm_up():  # the first job's costs (host lookup, greenback portal): 
 """
 VERSIONS = """[(d, _bench_md.version(d)) for d in ("igogo", "igogo-core", "igogo-jupyter",
  "greenback", "greenlet", "ipykernel", "ipywidgets", "matplotlib", "tqdm") if d in _bench_dists]"""
-LAT = {  # new cells beside busy jobs, by quick: how many, after what, how far apart
-    False: {"samples": 40, "warm_s": 1.0, "gap_s": 0.1, "quiet_s": 2.0},
-    True: {"samples": 3, "warm_s": 0.2, "gap_s": 0.05, "quiet_s": 0.2},
-}
+# New cells beside busy jobs, by quick: how many, after what, how far apart.
+LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=2.0)}
+LAT[True] = dict(samples=3, warm_s=0.2, gap_s=0.05, quiet_s=0.2)
 
 
 def q(p: dict[str, Any], full: Any, quick: Any) -> Any:
@@ -125,11 +123,8 @@ def _bench_loop(n, k, rounds):
         return (time.perf_counter() - t0) / n
     pairs = []
     for r in range(rounds):  # alternate which goes first
-        if r % 2:
-            bare = run(False)
-            pairs.append((run(True), bare))
-        else:
-            pairs.append((run(True), run(False)))
+        first, second = run(r % 2 == 0), run(r % 2 == 1)
+        pairs.append((first, second) if r % 2 == 0 else (second, first))
     _bench_out["pairs"] = pairs"""
     n, rounds = q(p, (20_000, 6), (200, 2))
     return pairs(k, cell, f"_bench_loop({n}, {p['k']}, {rounds})", "kloop-yielder", "kloop-bare")
@@ -364,13 +359,9 @@ _bench_start_s = time.perf_counter() - _bench_t""")
     if len(late) != n:
         raise RuntimeError(f"{len(late)} of {n} sleepers recorded their wake-up")
     shown = list(k.of(start))  # what the starting cell shows: rows, a note, their widgets
-    return {
-        f"sleepers-{n}-rss{sfx}": [rss],
-        f"sleepers-{n}-lateness{sfx}": late,
-        f"sleepers-{n}-start{sfx}": [started],
-        f"sleepers-{n}-messages{sfx}": [len(shown)],
-        f"sleepers-{n}-bytes{sfx}": [sum(m["_bytes"] for m in shown)],
-    }
+    got = dict(rss=[rss], lateness=late, start=[started], messages=[len(shown)])
+    got["bytes"] = [sum(m["_bytes"] for m in shown)]
+    return {f"sleepers-{n}-{name}{sfx}": values for name, values in got.items()}
 
 
 def sc_map(k: KernelDriver, p: dict[str, Any]) -> Samples:
@@ -462,27 +453,26 @@ class Kind:
 
 
 def run(
-    groups: set[str], quick: bool, only: set[str] | None = None
-) -> tuple[dict[str, Samples], dict[str, dict[str, str]], dict[str, str]]:
+    groups: set[str], quick: bool, only: set[str] | None, failed: Failed, ctx: dict[str, str]
+) -> dict[str, Samples]:
     """The scenarios of ``groups`` (those in ``only``) in every kind of kernel: samples by
-    system, then name; why a scenario failed, by system, then key; the context."""
+    system, then name; why one failed goes in ``failed``, the kernels' context in ``ctx``."""
     scs = [sc for sc in scenarios(groups, quick) if only is None or sc.key in only]
-    kinds, context = [Kind("ours", sys.executable, "ours")], {}
+    kinds = [Kind("ours", sys.executable, "ours")]
     samples: dict[str, Samples] = {"ours": {}}
-    failed: dict[str, dict[str, str]] = {"ours": {}}
     if originals := [sc.key for sc in scs if not sc.ours_only]:
-        python, context["original"] = hatch_env("bench-original", create=not quick)
+        python, ctx["original"] = hatch_env("bench-original", create=not quick)
         if python:
             kinds.append(Kind("original", python, "original"))
             samples["original"], failed["original"] = {}, {}
         else:  # every row of the original says why
-            failed["original"] = dict.fromkeys(originals, f"not run: {context['original']}")
+            failed["original"] = dict.fromkeys(originals, f"not run: {ctx['original']}")
     for other, (env, what) in OTHERS.items():
         if wanted := [sc.key for sc in scs if sc.also == other]:
             python, how = hatch_env(env, create=not quick)
             if python:
                 kinds.append(Kind("ours", python, f"ours on {what}", other))
-                context[f"{what} kernels (ours)"] = how
+                ctx[f"{what} kernels (ours)"] = how
             else:
                 failed["ours"] |= {f"{key}-{other}": f"not run: {how}" for key in wanted}
     # Calibrated once, here: every kernel runs exactly the same loop.
@@ -495,7 +485,7 @@ def run(
             if kind.label == kind.system and only is None:  # a full run's figure
                 samples[kind.system].setdefault("import", []).append(k.eval("_bench_import_s"))
             versions = ", ".join(f"{a} {b}" for a, b in k.eval(VERSIONS))
-            context.setdefault(f"versions ({kind.label})", versions)
+            ctx.setdefault(f"versions ({kind.label})", versions)
             k.run("_bench_h = [_bench_warm_up()]\nawait _bench_wait(_bench_h, 60)", timeout=T)
         except BaseException:
             k.shutdown()
@@ -526,4 +516,4 @@ def run(
         finally:
             if k is not None:
                 k.shutdown()
-    return samples, failed, context
+    return samples

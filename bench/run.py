@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import sub, truediv
 from pathlib import Path
 
 import pyperf
 
 import kernels
-from common import BENCH, PY, Samples, hatch_env, run
+from common import BENCH, PY, Failed, Samples, hatch_env, run
 
 RESULTS, README = BENCH / "results", BENCH.parent / "README.md"
 BEGIN, END = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
@@ -48,7 +49,8 @@ RUN_KEYS = ("date", "commit", "machine", "python", LOAD0, LOAD1, "wall time")
 Get = Callable[[str], pyperf.Benchmark]  # a system's benchmark by name (KeyError if none)
 Value = Callable[[Get], float] | str  # a row's figure from a system's benchmarks; str: a median
 Results = dict[str, dict[str, pyperf.Benchmark]]  # by system (ours, original), then by name
-Failed = dict[str, dict[str, str]]  # why not, by system, then by scenario key
+Ctx = dict[str, str]  # the run's context: date, commit, machine, load, environments, reruns
+Saved = tuple[Results, Failed, Ctx]  # what a full run saves in bench/results/
 
 
 def benchmarks(samples: Samples) -> dict[str, pyperf.Benchmark]:
@@ -76,12 +78,8 @@ def stat(name: str, of: Callable[[Sequence[float]], float]) -> Value:
     return lambda g: of(g(name).get_values())
 
 
-def ratio(num: Value, den: Value) -> Value:
-    return lambda g: figure(num, g) / figure(den, g)
-
-
-def minus(a: Value, b: Value) -> Value:
-    return lambda g: figure(a, g) - figure(b, g)
+def of_two(op: Callable[[float, float], float], a: Value, b: Value) -> Value:
+    return lambda g: op(figure(a, g), figure(b, g))
 
 
 def paired(num: str, den: str) -> Value:
@@ -111,6 +109,7 @@ def ms(x: float) -> str:
     return f"{x * 1e3:,.3g} ms" if x < 0.1 else f"{x * 1e3:,.0f} ms"
 
 
+ratio, minus = partial(of_two, truediv), partial(of_two, sub)
 us, kib = partial(fmt, unit="µs", mul=1e6), partial(fmt, unit="KiB", div=1024)
 kb, f4 = partial(fmt, unit="KB", div=1e3), "{:.4f}".format
 
@@ -139,6 +138,9 @@ def waits(name: str, limits: tuple[float | None, float | None], summary: bool) -
 # The jobs' share of the CPU in an idle kernel before #15 (commit 9c4b2c5, the same measure in
 # ipykernel-7 kernels: 0.889, 0.833, 0.891 beside 1, 10, 100 jobs): the target is 0.95 of it.
 QUIET_SHARE = (">=", 0.95 * 0.87)
+QUIET = (
+    "the jobs' share of the CPU while nothing is sent (their speed / under a cell waiting for them)"
+)
 LE13 = ("<=", 1.3)  # a new cell beside busy jobs, against the idle kernel (#15)
 LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
 # Rows that core's table and the kernels' share (the same measure, in a script and in a kernel)
@@ -220,12 +222,7 @@ def tables() -> dict[str, Rows]:
                     M("send → busy, median / the idle kernel's", b0, fmt, LE13, n == 10),
                     M("send → idle, median / the idle kernel's", i0, fmt, LE13, n == 10),
                     M("the jobs' loop turns per second, cells coming", f"latency-{n}-spins{sfx}"),
-                    M(
-                        "the jobs' share of the CPU while nothing is sent "
-                        "(their speed / under a cell waiting for them)",
-                        share,
-                        target=QUIET_SHARE,
-                    ),
+                    M(QUIET, share, target=QUIET_SHARE),
                 ]
         click = "a click on a job's Stop button beside 10 spinning jobs (until its `finally` ran)"
         kernels[f"{click}, {kernel}"] = waits(f"click-10{sfx}", (None, 0.02), summary=True)
@@ -253,14 +250,10 @@ def tables() -> dict[str, Rows]:
         ]
 
     share, each = ratio("mpl-auto-render", "mpl-auto-wall"), "`igogo.display(fig)` each frame"
+    rendering = "pyplot only: share of the job's time spent rendering (igogo-mpl)"
     mpl: Rows = {
         "a job updating a figure every 50 ms": [
-            M(
-                "pyplot only: share of the job's time spent rendering (igogo-mpl)",
-                share,
-                "{:.1%}".format,
-                ("<=", 0.2),
-            ),
+            M(rendering, share, "{:.1%}".format, ("<=", 0.2)),
             M("pyplot only: images sent", "mpl-auto-images"),
             M(f"{each}: time in it per frame", "mpl-explicit-display", ms),
             M(f"{each}: images sent", "mpl-explicit-images"),
@@ -303,9 +296,8 @@ def tables() -> dict[str, Rows]:
 
 
 def scenario_of(benchmark: str) -> str:
-    """The scenario or measure that makes a benchmark (``latency-3-spins`` -> ``latency3``;
-    ``preempt-3-py3.13`` -> ``preempt3-py3.13``, ``latency-3-done-ipykernel6`` ->
-    ``latency3-ipykernel6``: one run per interpreter or kernel)."""
+    """The scenario or measure that makes a benchmark, one run per interpreter or kernel:
+    ``latency-3-spins`` -> ``latency3``, ``preempt-3-py3.13`` -> ``preempt3-py3.13``."""
     if m := re.fullmatch(r"(.+)-(py3\.\d+|ipykernel6)", benchmark):
         return f"{scenario_of(m[1])}-{m[2]}"
     head, _, rest = benchmark.partition("-")
@@ -324,9 +316,8 @@ def render(group: str, results: Results, failed: Failed, summary: bool = False) 
     scs = kernels.scenarios(set(GROUPS), quick=False)
     not_run = {sc.key: f"not run: {sc.ours_only}" for sc in scs if sc.ours_only}
     lines = [HEADER]
-    for scenario, m in ((s, m) for s, listed in tables()[group].items() for m in listed):
-        if summary and not m.summary:
-            continue
+    rows = [(s, m) for s, listed in tables()[group].items() for m in listed]
+    for scenario, m in ((s, m) for s, m in rows if m.summary or not summary):
         shown, value = {}, {}
         for system in ("ours", "original"):
             try:
@@ -389,9 +380,7 @@ def chart(results: Results, path: Path) -> None:
     plt.close(fig)
 
 
-def publish(
-    groups: set[str], results: Results, failed: Failed, ctx: dict[str, str], quick: bool = False
-) -> int:
+def publish(groups: set[str], results: Results, failed: Failed, ctx: Ctx, quick: bool) -> int:
     """Print each group's table; unless ``quick``, write its .md, the chart and the README's."""
     misses = 0
     for group in (g for g in GROUPS if g in groups):
@@ -416,15 +405,13 @@ def publish(
             for k, v in ctx.items()
             if k.startswith("rerun ")
         )
-        measured = (
-            f"Measured {ctx['date'][:10]} on {ctx['machine']} (load average {ctx[LOAD0]} at the "
-            f"start, {ctx[LOAD1]} at the end){reruns}. Every figure: "
-        )
         alt = "A new cell's wait against spinning jobs; IOPub bytes against lines printed"
         block = f"""{BEGIN}
 <!-- written by `hatch run bench:all` (bench/run.py): do not edit -->
 
-{measured}[bench/results/kernels.md](bench/results/kernels.md).
+Measured {ctx["date"][:10]} on {ctx["machine"]} (load average {ctx[LOAD0]} at the start, \
+{ctx[LOAD1]} at the end){reruns}. Every figure: \
+[bench/results/kernels.md](bench/results/kernels.md).
 
 {render("kernels", results, failed, summary=True)}
 
@@ -435,7 +422,7 @@ def publish(
     return 0
 
 
-def context() -> dict[str, str]:
+def context() -> Ctx:
     git = ["git", "-C", str(BENCH)]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run([*git, "status", "--porcelain", "../packages"], capture_output=True)
@@ -449,16 +436,14 @@ def context() -> dict[str, str]:
     }
 
 
-def saved() -> tuple[Results, Failed, dict[str, str]]:
+def saved() -> Saved:
     """The samples, failures and context a full run saved in bench/results/."""
     ctx = json.loads((RESULTS / "context.json").read_text(encoding="utf-8"))
     paths = {system: RESULTS / f"{system}.json" for system in ("ours", "original")}
     return {s: load(path) for s, path in paths.items() if path.exists()}, ctx.pop("failed"), ctx
 
 
-def merged(
-    only: set[str], results: Results, failed: Failed, ctx: dict[str, str]
-) -> tuple[Results, Failed, dict[str, str]]:
+def merged(only: set[str], results: Results, failed: Failed, ctx: Ctx) -> Saved:
     """The saved results with this partial run's (``only``) in place of theirs.  The context
     stays the saved run's, with this run noted as a rerun (an earlier note of the same scenarios
     dropped): what it found besides is added, or put in the note where the saved run differs."""
@@ -501,7 +486,7 @@ def main() -> int:
         only = {key for key, group in known.items() if group in args.only}
     groups = set(args.only or ({known[key] for key in only} if only else GROUPS))
     if args.report:
-        return publish(groups, *saved())
+        return publish(groups, *saved(), quick=False)
     ctx, t0 = context(), time.perf_counter()
     results: Results = {"ours": {}, "original": {}}
     ours, failed, q = results["ours"], {"ours": {}}, ["--quick"] * quick
@@ -531,11 +516,8 @@ def main() -> int:
         else:
             ours |= benchmarks(run(sys.executable, f"{MEASURES[key]}.py", "--measure", key, *q))
     if any(only is None or sc.key in only for sc in kernels.scenarios(groups, quick)):
-        samples, why_not, found = kernels.run(groups, quick, only)
-        for system, why in why_not.items():
-            failed.setdefault(system, {}).update(why)
-            results.setdefault(system, {}).update(benchmarks(samples.get(system, {})))
-        ctx |= found
+        for system, samples in kernels.run(groups, quick, only, failed, ctx).items():
+            results[system] |= benchmarks(samples)
     ctx[LOAD1] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     ctx["wall time"] = f"{time.perf_counter() - t0:.0f} s"
     if not quick:
