@@ -54,8 +54,9 @@ def _bench_warm_up():  # the first job's costs (host lookup, greenback portal): 
 VERSIONS = """[(d, _bench_md.version(d)) for d in ("igogo", "igogo-core", "igogo-jupyter",
  "greenback", "greenlet", "ipykernel", "ipywidgets", "matplotlib", "tqdm") if d in _bench_dists]"""
 # New cells beside busy jobs, by quick: how many, after what, how far apart.
-LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=2.0)}
-LAT[True] = dict(samples=3, warm_s=0.2, gap_s=0.05, quiet_s=0.2)
+LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=1.0)}
+LAT[True] = dict(samples=3, warm_s=0.2, gap_s=0.05, quiet_s=0.2, rounds=1)
+LAT[False]["rounds"] = 4  # sc_latency's: cells with no job and beside jobs, in turns
 
 
 def q(p: dict[str, Any], full: Any, quick: Any) -> Any:
@@ -167,23 +168,41 @@ def sc_print(k: KernelDriver, p: dict[str, Any]) -> Samples:
     return out
 
 
+def cells(k: KernelDriver, p: dict[str, Any], out: dict[str, list[float]], name: str) -> None:
+    """A round's new cells, ``gap_s`` apart: into ``name`` send -> busy, ``name-done`` -> idle."""
+    for _ in range(p["samples"] // p["rounds"]):
+        ex = k.finish(k.send("_bench_x = 1"), T)
+        assert ex.idle_at is not None
+        out.setdefault(f"{name}{p['suffix']}", []).append(ex.start_latency)
+        out.setdefault(f"{name}-done{p['suffix']}", []).append(ex.idle_at - ex.sent)
+        k.pump(p["gap_s"])
+
+
 def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """New cells beside N busy jobs: send -> busy, send -> idle, the jobs' loop turns per second.
     ``preempt``: %%igogo cells each spinning on a plain loop (no yielder()), preempted.  Else jobs
-    spinning on yielder(), also counted while nothing is sent and while a cell waits for them
-    (all the CPU theirs): the ratio is their share of the CPU in an idle kernel."""
+    spinning on yielder(), in ``rounds``: cells in the same kernel with no job (what the ratios
+    divide by: kernels differ more than the jobs' cost), then the jobs' speed while nothing is
+    sent and while a cell waits for them (all the CPU theirs: the ratio, round by round, is
+    their share of the CPU in an idle kernel), then cells beside them, then the jobs ended."""
     n, sfx, out = p["jobs"], p["suffix"], {}
-    if p.get("preempt"):
-        name, count = f"preempt-{n}", "[" + ", ".join(f"_bench_p{i}" for i in range(n)) + "]"
-        k.run("_bench_running = True\n" + "".join(f"_bench_p{i} = 0\n" for i in range(n)))
-        for i in range(n):
-            k.run(f"%%igogo\nwhile _bench_running:\n    _bench_p{i} += 1")
-        k.run("_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]")
-        if (preemptive := k.eval("[j.preemptive for j in _bench_h]")) != [True] * n:
-            raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
-    else:
-        name, count = f"latency-{n}", "_bench_spins"
-        k.run(f"""
+    p = p | {"rounds": 1 if p.get("preempt") or not n else p["rounds"]}
+    for _ in range(p["rounds"]):
+        if p.get("preempt"):
+            name, count = f"preempt-{n}", "[" + ", ".join(f"_bench_p{i}" for i in range(n)) + "]"
+            k.run("_bench_running = True\n" + "".join(f"_bench_p{i} = 0\n" for i in range(n)))
+            for i in range(n):
+                k.run(f"%%igogo\nwhile _bench_running:\n    _bench_p{i} += 1")
+            k.run(
+                "_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]"
+            )
+            if (preemptive := k.eval("[j.preemptive for j in _bench_h]")) != [True] * n:
+                raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
+        else:
+            name, count = f"latency-{n}", "_bench_spins"
+            if n:
+                cells(k, p, out, f"{name}-idle")
+            k.run(f"""
 _bench_running, _bench_spins = True, [0] * {n}
 @igogo.job
 def _bench_spinner(i):
@@ -191,29 +210,24 @@ def _bench_spinner(i):
         _bench_spins[i] += 1
         igogo.yielder()
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
-    if n and name.startswith("latency") and p["system"] == "ours":  # the original: no wait_all
-        k.pump(p["warm_s"])
-        s0, t0 = sum(k.eval(count)), time.monotonic()
-        k.pump(p["quiet_s"])
-        out[f"{name}-quiet{sfx}"] = [(sum(k.eval(count)) - s0) / (time.monotonic() - t0)]
-        # The same jobs driven by a cell waiting for them: no loop, no gaps between ticks.
-        k.run(f"""_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
+        if n and name.startswith("latency") and p["system"] == "ours":  # the original: no wait_all
+            k.pump(p["warm_s"])
+            s0, t0 = sum(k.eval(count)), time.monotonic()
+            k.pump(p["quiet_s"])
+            rate = (sum(k.eval(count)) - s0) / (time.monotonic() - t0)
+            out.setdefault(f"{name}-quiet{sfx}", []).append(rate)
+            # The same jobs driven by a cell waiting for them: no loop, no gaps between ticks.
+            k.run(f"""_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
 igogo.wait_all({p["quiet_s"]})
 _bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_t0)""")
-        out[f"{name}-driven{sfx}"] = [k.eval("_bench_driven")]
-    k.pump(p["warm_s"])
-    spins0, t0 = sum(k.eval(count)), time.monotonic()
-    busy, idle = [], []
-    for _ in range(p["samples"]):
-        ex = k.finish(k.send("_bench_x = 1"), T)
-        assert ex.idle_at is not None
-        busy.append(ex.start_latency)
-        idle.append(ex.idle_at - ex.sent)
-        k.pump(p["gap_s"])
-    rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
-    jobs(k, "_bench_running = False")
-    out |= {f"{name}{sfx}": busy, f"{name}-done{sfx}": idle}
-    return out | {f"{name}-spins{sfx}": [rate]}
+            out.setdefault(f"{name}-driven{sfx}", []).append(k.eval("_bench_driven"))
+        k.pump(p["warm_s"])
+        spins0, t0 = sum(k.eval(count)), time.monotonic()
+        cells(k, p, out, name)
+        rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
+        out.setdefault(f"{name}-spins{sfx}", []).append(rate)
+        jobs(k, "_bench_running = False")
+    return out
 
 
 def sc_click(k: KernelDriver, p: dict[str, Any]) -> Samples:

@@ -216,8 +216,9 @@ def tables() -> dict[str, Rows]:
                 M("send → idle (the cell done), median", idle, ms),
             ]
             if n:  # the README: one row of each target (n = 10), on both kernels
-                share = ratio(f"latency-{n}-quiet{sfx}", f"latency-{n}-driven{sfx}")
-                b0, i0 = ratio(busy, f"latency-0{sfx}"), ratio(idle, f"latency-0-done{sfx}")
+                share = paired(f"latency-{n}-quiet{sfx}", f"latency-{n}-driven{sfx}")
+                idle0 = f"latency-{n}-idle{{}}{sfx}"  # the same kernel's cells with no job
+                b0, i0 = ratio(busy, idle0.format("")), ratio(idle, idle0.format("-done"))
                 row += [
                     M("send → busy, median / the idle kernel's", b0, fmt, LE13, n == 10),
                     M("send → idle, median / the idle kernel's", i0, fmt, LE13, n == 10),
