@@ -54,7 +54,7 @@ def _bench_warm_up():  # the first job's costs (host lookup, greenback portal): 
 VERSIONS = """[(d, _bench_md.version(d)) for d in ("igogo", "igogo-core", "igogo-jupyter",
  "greenback", "greenlet", "ipykernel", "ipywidgets", "matplotlib", "tqdm") if d in _bench_dists]"""
 # New cells beside busy jobs, by quick: how many, after what, how far apart.
-LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=1.0)}
+LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=0.5)}
 LAT[True] = dict(samples=3, warm_s=0.2, gap_s=0.05, quiet_s=0.2, rounds=1)
 LAT[False]["rounds"] = 4  # sc_latency's: cells with no job and beside jobs, in turns
 
@@ -183,8 +183,8 @@ def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
     ``preempt``: %%igogo cells each spinning on a plain loop (no yielder()), preempted.  Else jobs
     spinning on yielder(), in ``rounds``: cells in the same kernel with no job (what the ratios
     divide by: kernels differ more than the jobs' cost), then the jobs' speed while nothing is
-    sent and while a cell waits for them (all the CPU theirs: the ratio, round by round, is
-    their share of the CPU in an idle kernel), then cells beside them, then the jobs ended."""
+    sent and while a cell waits for them, twice in turns (each ratio is their share of the CPU
+    in an idle kernel), timed in the kernel, then cells beside them, then the jobs ended."""
     n, sfx, out = p["jobs"], p["suffix"], {}
     p = p | {"rounds": 1 if p.get("preempt") or not n else p["rounds"]}
     for _ in range(p["rounds"]):
@@ -212,15 +212,17 @@ def _bench_spinner(i):
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
         if n and name.startswith("latency") and p["system"] == "ours":  # the original: no wait_all
             k.pump(p["warm_s"])
-            s0, t0 = sum(k.eval(count)), time.monotonic()
-            k.pump(p["quiet_s"])
-            rate = (sum(k.eval(count)) - s0) / (time.monotonic() - t0)
-            out.setdefault(f"{name}-quiet{sfx}", []).append(rate)
-            # The same jobs driven by a cell waiting for them: no loop, no gaps between ticks.
-            k.run(f"""_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
-igogo.wait_all({p["quiet_s"]})
+            for _ in range(2):  # their speed while nothing is sent, then driven by a cell, in turns
+                k.run("_bench_q = sum(_bench_spins), time.perf_counter()")
+                k.pump(p["quiet_s"])
+                k.run(f"""
+_bench_q = sum(_bench_spins) - _bench_q[0], time.perf_counter() - _bench_q[1]
+_bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
+igogo.wait_all({p["quiet_s"]})  # all the CPU theirs: no loop, no gaps between ticks
 _bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_t0)""")
-            out.setdefault(f"{name}-driven{sfx}", []).append(k.eval("_bench_driven"))
+                quiet, driven = k.eval("[_bench_q[0] / _bench_q[1], _bench_driven]")
+                out.setdefault(f"{name}-quiet{sfx}", []).append(quiet)
+                out.setdefault(f"{name}-driven{sfx}", []).append(driven)
         k.pump(p["warm_s"])
         spins0, t0 = sum(k.eval(count)), time.monotonic()
         cells(k, p, out, name)
