@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import core
-from common import PY, Failed, Samples, hatch_env
+from common import PY, Failed, Samples, hatch_env, in_turns
 from igogo_jupyter.testing import Execution, KernelDriver, Message
 
 OTHERS = {  # ours in other kernels, for the scenarios that name them: hatch env, what differs
@@ -77,77 +77,45 @@ def result(k: KernelDriver, key: Any, start: Execution) -> Any:
     return value
 
 
-def pairs(k: KernelDriver, cell: str, call: str, first: str, second: str) -> Samples:
-    """A job (``cell`` defines it, ``call`` starts it) recording pairs taken round by round."""
-    got = result(k, "pairs", jobs(k, f"{cell}\n_bench_h = [{call}]"))
-    return {first: [a for a, _ in got], second: [b for _, b in got]}
-
-
 def window(k: KernelDriver, t0: float) -> list[Message]:
     """IOPub messages since ``t0``, but the status and execute_input every cell has."""
     skip = ("status", "execute_input")
     return [m for m in k.messages if m["_received"] >= t0 and m["msg_type"] not in skip]
 
 
+def turns(k: KernelDriver, rounds: int, timers: dict[str, str], name: str) -> Samples:
+    """core.py's loops timed in a job in the kernel, in turns, as core.py times them in a
+    script: ``timers`` are expressions calling them (their source is sent, with in_turns)."""
+    fns = (in_turns, core.body, core.yielding, core.empty_loop, core.yielder_loop, core.sleep0_loop)
+    k.run("from __future__ import annotations\n" + "\n".join(map(inspect.getsource, fns)))
+    ts = ", ".join(f"{kind!r}: lambda: {expr}" for kind, expr in timers.items())
+    cell = f"""@igogo.job
+def _bench_turns():
+    _bench_out['turns'] = in_turns({rounds}, {{{ts}}}, {name!r})"""
+    return dict(result(k, "turns", jobs(k, f"{cell}\n_bench_h = [_bench_turns()]")))
+
+
 def sc_yielder(k: KernelDriver, p: dict[str, Any]) -> Samples:
-    """yielder() per call in a job's tight loop, against the same loop empty (same wall time)."""
-    cell = """
-@igogo.job
-def _bench_yielder(seconds, rounds):
-    def run(call):
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() < t0 + seconds:
-            for _ in range(1000):
-                call()
-            n += 1000
-        return (time.perf_counter() - t0) / n
-    nothing = lambda: None
-    _bench_out["pairs"] = [(run(nothing), run(igogo.yielder)) for _ in range(rounds)]"""
-    call = "_bench_yielder({}, {})".format(*q(p, (2.0, 3), (0.02, 1)))
-    return pairs(k, cell, call, "call-empty", "call-yielder")
+    """yielder() per call in a job's tight loop, against the same loop empty."""
+    n, rounds = q(p, (2_000_000, 5), (20_000, 1))
+    timers = {"empty": f"empty_loop({n}) / {n}", "yielder": f"yielder_loop({n}) / {n}"}
+    return turns(k, rounds, timers, "call-{}")
 
 
 def sc_loop(k: KernelDriver, p: dict[str, Any]) -> Samples:
-    """A ~10 µs loop body with a yielder() per iteration against the same loop bare, in a job:
-    one function both ways (which goes first alternating), as the kernels have measured it."""
-    cell = """
-@igogo.job
-def _bench_loop(n, k, rounds):
-    def run(yields):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            s = 0
-            for i in range(k):
-                s += i * i
-            if yields:
-                igogo.yielder()
-        return (time.perf_counter() - t0) / n
-    pairs = []
-    for r in range(rounds):  # alternate which goes first
-        first, second = run(r % 2 == 0), run(r % 2 == 1)
-        pairs.append((first, second) if r % 2 == 0 else (second, first))
-    _bench_out["pairs"] = pairs"""
-    n, rounds = q(p, (20_000, 6), (200, 2))
-    return pairs(k, cell, f"_bench_loop({n}, {p['k']}, {rounds})", "kloop-yielder", "kloop-bare")
+    """A ~10 µs loop body with a yielder() per iteration against the same loop bare, in a job."""
+    n, rounds, steps = *q(p, (20_000, 9), (200, 2)), p["k"]
+    timers = {"bare": f"body({n}, {steps})", "yielder": f"yielding({n}, {steps})"}
+    return turns(k, rounds, timers, "kloop-{}")
 
 
 def sc_switch(k: KernelDriver, p: dict[str, Any]) -> Samples:
-    """`igogo.sleep(0)` round trips of two jobs a cell waits for (the host's and the plugins'
-    hooks on every switch), then again once pyplot is imported."""
-    k.run("""
-@igogo.job
-def _bench_bounce(n):
-    for _ in range(n):
-        igogo.sleep(0)
-def _bench_switches(n):
-    t0 = time.perf_counter()
-    igogo.wait(_bench_bounce(n), _bench_bounce(n))
-    return (time.perf_counter() - t0) / (2 * n)""")
-    n, rounds = q(p, (20_000, 7), (200, 1))
-    out = {}
+    """`igogo.sleep(0)` round trips in a job (the host's and the plugins' hooks on every switch),
+    then again once pyplot is imported."""
+    n, rounds, out = *q(p, (20_000, 7), (200, 1)), {}
     for name, setup in (("switch", ""), ("switch-pyplot", "import matplotlib.pyplot")):
         k.run(setup)
-        out[name + p["suffix"]] = [k.eval(f"_bench_switches({n})") for _ in range(rounds)]
+        out |= turns(k, rounds, {"": f"sleep0_loop({n}) / {n}"}, f"{name}{{}}{p['suffix']}")
     return out
 
 
