@@ -1,8 +1,7 @@
 """What the bench scripts share, stdlib only: core.py also runs where igogo-core is alone.
 
-A measure runs in a fresh interpreter, so that one's garbage never weighs on another:
-``python bench/SCRIPT --measure NAME [--quick] -o FILE`` writes its samples as JSON,
-``{benchmark name: [values]}``, and bench/run.py makes each a pyperf benchmark.
+A measure process: ``python bench/SCRIPT --measure NAME [--quick] -o FILE`` writes its samples
+as JSON, ``{benchmark name: [values]}``; bench/run.py makes each a pyperf benchmark.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """igogo-core in plain interpreters: a yield, a switch, memory, timers, fairness, preemption.
 
-pyperf's Runner times the micro benchmarks (``python bench/core.py [pyperf options]``), as
-greenlet's and gevent's benchmarks do; every other measure is a stdlib-timed process
-(common.py), so that this file also runs where igogo-core is alone: the environments of Python
-3.12 and 3.13, with which run.py measures preemption, since it has one mechanism on 3.11 (a
-trace armed when a slice ends) and another on 3.12+ (``sys.monitoring`` events on code
-objects).  Preemptible jobs each run their own copy of a function (arming a code object leaves
-it armed); ``plain`` times regular code in processes forked once warm, one of which ran that
-function in a preemptive job that ended.  Jobs run on the blocking host, driven by waiting, as
-in a script, and this file is user code (outside the stdlib and site-packages), as a script is.
+``python bench/core.py [pyperf options]``: the micro benchmarks (pyperf's Runner); ``--measure
+NAME``: the others (common.py).  What each is, and on which interpreters: bench/README.md.
 """
 
 from __future__ import annotations

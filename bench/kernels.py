@@ -1,11 +1,6 @@
 """The one runner of every kernel scenario: ours, and the original igogo 1.1.0 beside it.
 
-Real ipykernels, started through ``igogo_jupyter.testing`` (no ZeroMQ high-water marks: no
-message dropped, every byte counted), a fresh one per scenario and kind of kernel, the kinds
-alternating so that the machine's noise falls on all alike.  Both systems get the same cells,
-written against the API they share (only a job call's result differs: ``_bench_task``); an
-async cell polling the jobs waits for them, as in an idle notebook.  The scenarios preemption
-or the kernel could change also run in kernels of ours on Python 3.13 and ipykernel 6 (``also``).
+Which kernels, and how the two systems get the same cells: bench/README.md.
 """
 
 from __future__ import annotations
@@ -229,6 +224,18 @@ _bench_h = [_bench_spinner(-1 - i) for i in range({p["jobs"]})]""")
     return {f"click-{p['jobs']}{p['suffix']}": waits}
 
 
+def meanwhile(k: KernelDriver, done: str, gap_s: float) -> list[tuple[float, float]]:
+    """Cells sent one after the other, ``gap_s`` apart, until ``done`` (an expression) is true
+    after one: each one's wall time when sent and its wait (send -> busy)."""
+    sent, end = [], time.monotonic() + T
+    while not sent or not k.eval(done):
+        k.pump(gap_s if sent else 0.0)
+        if time.monotonic() > end:
+            raise TimeoutError(f"{done} not true in {T} s")
+        sent.append((time.time(), k.finish(k.send("_bench_x = 1"), T).start_latency))
+    return sent
+
+
 def sc_tqdm(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """New cells beside `for i in tqdm(range(N)): pass` in %%igogo (no yielder)."""
     n, rounds, gap_s = q(p, (10**6, 3, 0.05), (3 * 10**5, 1, 0.02))
@@ -240,16 +247,8 @@ _bench_t = time.perf_counter()
 for i in _bench_tqdm(range({n})):
     pass
 _bench_out["tqdm{r}"] = [time.perf_counter() - _bench_t, time.time()]""")
-        sent: list[tuple[float, float]] = []
-        end = time.monotonic() + T
-        while True:  # the first cell is sent right behind the %%igogo one
-            wall = time.time()
-            sent.append((wall, k.finish(k.send("_bench_x = 1"), T).start_latency))
-            if (done := k.eval(f"_bench_out.get('tqdm{r}')")) is not None:
-                break
-            if time.monotonic() > end:
-                raise TimeoutError("the tqdm loop did not end")
-            k.pump(gap_s)
+        sent = meanwhile(k, f"'tqdm{r}' in _bench_out", gap_s)  # the first right behind it
+        done = k.eval(f"_bench_out['tqdm{r}']")
         loops.append(done[0])
         waits += [w for wall, w in sent if wall < done[1]]  # sent while the loop ran
         k.drain(0.3)
@@ -366,16 +365,12 @@ _bench_par(joblib.delayed(work)(x) for x in _bench_items[:8])  # every measureme
     waits, behind = [], []
     for _ in range(rounds):
         k.run("_bench_m = igogo.map(work, _bench_items)")
-        while True:
-            ping = k.finish(k.send("1+1"), T)
-            if k.eval("_bench_m.done()"):
-                break  # this one may have run after the map ended: not counted
-            waits.append(ping.start_latency)
-            k.pump(gap_s)
-        if not waits:  # the map ended before a second cell (the quick smoke run's tiny map)
-            waits.append(ping.start_latency)
+        sent = meanwhile(k, "_bench_m.done()", gap_s)
+        # The last may have run after the map ended: not counted, unless it is the only one
+        # (the quick smoke run's tiny map).
+        waits += [wait for _, wait in sent[:-1] or sent]
         k.send("_bench_par(joblib.delayed(work)(x) for x in _bench_items)")
-        behind.append(k.finish(k.send("1+1"), T).start_latency)
+        behind.append(k.finish(k.send("_bench_x = 1"), T).start_latency)
     return {"map-cell": waits, "map-joblib-cell": behind}
 
 

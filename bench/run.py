@@ -2,12 +2,7 @@
 
     python bench/run.py [--quick] [--only GROUP ...] [--scenario KEY ...] [--report]
 
-Every figure is a pyperf benchmark: pyperf's Runner makes core's micro ones, the rest are
-samples (scripts in fresh processes, kernels.py's scenarios) made benchmarks here.  A full
-run saves them in bench/results/ (ours.json, original.json, context.json) and renders from
-there each group's table (<group>.md), kernels.png and the README's table.  ``--scenario``
-reruns some and merges them into the saved ones; ``--report`` only renders; ``--quick`` is
-CI's smoke test: every scenario tiny, nothing written.  A missed target never fails a run.
+What each group measures, and how a run saves and renders it: bench/README.md.
 """
 
 from __future__ import annotations

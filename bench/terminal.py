@@ -1,11 +1,6 @@
 """Terminal IPython in a pseudo-terminal (pexpect): a key's echo beside jobs, jobs at the prompt.
 
-A real ``python -m IPython`` (as igogo-jupyter's test_terminal.py starts it) with no job
-(``0``), beside 3 jobs spinning on ``igogo.yielder()`` (``3``) and beside 3 preemptive
-``%%igogo`` loops (``preempt3``).  ``term-keys-KIND``: one key written to the pty until its
-echo is read back.  ``term-quiet-KIND`` / ``term-driven-KIND``: the jobs' loop turns per second
-while the prompt waits (counters read by typed lines around a pause, less what typing costs) /
-under a typed ``igogo.wait_all(S)``, which gives them all the CPU: the ratio is their share.
+The kinds (``0``, ``3``, ``preempt3``) and what is timed: bench/README.md.
 """
 
 from __future__ import annotations

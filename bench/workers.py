@@ -1,11 +1,6 @@
 """``igogo.map`` against ``joblib.Parallel(backend="loky")`` in a script: throughput.
 
-The same CPU-bound pure-Python function (:func:`work`) over the same items, 2 worker processes
-each (joblib runs its own copy of loky: the pools are never shared), items of about 30 ms (the
-work dominates) and 3 ms (per-call costs show).  Each system runs once untimed (workers
-started, the function sent), then the two alternate round by round: the samples are each
-run's wall time, and the ratio joblib / igogo is taken inside this one run.  A notebook beside
-a running map is the kernel scenario ``map`` (bench/kernels.py).
+How the two are timed, in turns: bench/README.md.
 """
 
 from __future__ import annotations
