@@ -262,7 +262,7 @@ def tables() -> dict[str, Rows]:
         workers[f"{n} items of {t} ms, 2 workers"] = [
             M("throughput, `igogo.map` / `joblib.Parallel` (loky)", speed, fmt, (">=", 0.9))
         ]
-    workers["a `1+1` cell sent while a map runs in the kernel (send → busy)"] = [
+    workers["a new cell sent while a map runs in the kernel (send → busy)"] = [
         *waits("map-cell", (0.05, None), summary=False),
         M("the same cell sent behind a `joblib.Parallel` cell", "map-joblib-cell", ms),
     ]
