@@ -48,10 +48,10 @@ def _bench_warm_up():  # the first job's costs (host lookup, greenback portal): 
 """
 VERSIONS = """[(d, _bench_md.version(d)) for d in ("igogo", "igogo-core", "igogo-jupyter",
  "greenback", "greenlet", "ipykernel", "ipywidgets", "matplotlib", "tqdm") if d in _bench_dists]"""
-# New cells beside busy jobs, by quick: how many, after what, how far apart.
-LAT: dict[bool, dict[str, Any]] = {False: dict(samples=40, warm_s=1.0, gap_s=0.1, quiet_s=0.5)}
-LAT[True] = dict(samples=3, warm_s=0.2, gap_s=0.05, quiet_s=0.2, rounds=1)
-LAT[False]["rounds"] = 4  # sc_latency's: cells with no job and beside jobs, in turns
+LAT = {  # new cells beside busy jobs, by quick: how many, after what, how far apart, in rounds
+    False: {"samples": 40, "warm_s": 1.0, "gap_s": 0.1, "quiet_s": 0.5, "rounds": 4},
+    True: {"samples": 3, "warm_s": 0.2, "gap_s": 0.05, "quiet_s": 0.2, "rounds": 1},
+}
 
 
 def q(p: dict[str, Any], full: Any, quick: Any) -> Any:
@@ -141,31 +141,11 @@ def cells(k: KernelDriver, p: dict[str, Any], out: dict[str, list[float]], name:
         k.pump(p["gap_s"])
 
 
-def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
-    """New cells beside N busy jobs: send -> busy, send -> idle, the jobs' loop turns per second.
-    ``preempt``: %%igogo cells each spinning on a plain loop (no yielder()), preempted.  Else jobs
-    spinning on yielder(), in ``rounds``: cells in the same kernel with no job (what the ratios
-    divide by: kernels differ more than the jobs' cost), then the jobs' speed while nothing is
-    sent and while a cell waits for them, twice in turns (each ratio is their share of the CPU
-    in an idle kernel), timed in the kernel, then cells beside them, then the jobs ended."""
-    n, sfx, out = p["jobs"], p["suffix"], {}
-    p = p | {"rounds": 1 if p.get("preempt") or not n else p["rounds"]}
-    for _ in range(p["rounds"]):
-        if p.get("preempt"):
-            name, count = f"preempt-{n}", "[" + ", ".join(f"_bench_p{i}" for i in range(n)) + "]"
-            k.run("_bench_running = True\n" + "".join(f"_bench_p{i} = 0\n" for i in range(n)))
-            for i in range(n):
-                k.run(f"%%igogo\nwhile _bench_running:\n    _bench_p{i} += 1")
-            k.run(
-                "_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]"
-            )
-            if (preemptive := k.eval("[j.preemptive for j in _bench_h]")) != [True] * n:
-                raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
-        else:
-            name, count = f"latency-{n}", "_bench_spins"
-            if n:
-                cells(k, p, out, f"{name}-idle")
-            k.run(f"""
+def spinners(k: KernelDriver, n: int, preempt: bool) -> str:
+    """``n`` busy jobs started into ``_bench_h``: %%igogo cells each spinning on a plain loop (no
+    yielder(): preempted), or jobs spinning on yielder(); the list of their loop turns."""
+    if not preempt:
+        k.run(f"""
 _bench_running, _bench_spins = True, [0] * {n}
 @igogo.job
 def _bench_spinner(i):
@@ -173,24 +153,54 @@ def _bench_spinner(i):
         _bench_spins[i] += 1
         igogo.yielder()
 _bench_h = [_bench_spinner(i) for i in range({n})]""")
-        if n and name.startswith("latency") and p["system"] == "ours":  # the original: no wait_all
-            k.pump(p["warm_s"])
-            for _ in range(2):  # their speed while nothing is sent, then driven by a cell, in turns
-                k.run("_bench_q = sum(_bench_spins), time.perf_counter()")
-                k.pump(p["quiet_s"])
-                k.run(f"""
+        return "_bench_spins"
+    k.run("_bench_running = True\n" + "".join(f"_bench_p{i} = 0\n" for i in range(n)))
+    for i in range(n):
+        k.run(f"%%igogo\nwhile _bench_running:\n    _bench_p{i} += 1")
+    k.run("_bench_h = [j for j in igogo.jobs() if isinstance(j, igogo.Job) and not j.done()]")
+    if (preemptive := k.eval("[j.preemptive for j in _bench_h]")) != [True] * n:
+        raise RuntimeError(f"the cells' jobs are not all preemptive: {preemptive}")
+    return "[" + ", ".join(f"_bench_p{i}" for i in range(n)) + "]"
+
+
+def cpu_share(k: KernelDriver, p: dict[str, Any], out: dict[str, list[float]], name: str) -> None:
+    """The spinners' loop turns per second while nothing is sent, then under a cell waiting for
+    them (all the CPU theirs), twice in turns, both timed in the kernel: each ratio is their
+    share of the CPU in an idle kernel."""
+    for _ in range(2):
+        k.run("_bench_q = sum(_bench_spins), time.perf_counter()")
+        k.pump(p["quiet_s"])
+        k.run(f"""
 _bench_q = sum(_bench_spins) - _bench_q[0], time.perf_counter() - _bench_q[1]
 _bench_s0, _bench_t0 = sum(_bench_spins), time.perf_counter()
-igogo.wait_all({p["quiet_s"]})  # all the CPU theirs: no loop, no gaps between ticks
+igogo.wait_all({p["quiet_s"]})  # no loop, no gaps between ticks
 _bench_driven = (sum(_bench_spins) - _bench_s0) / (time.perf_counter() - _bench_t0)""")
-                quiet, driven = k.eval("[_bench_q[0] / _bench_q[1], _bench_driven]")
-                out.setdefault(f"{name}-quiet{sfx}", []).append(quiet)
-                out.setdefault(f"{name}-driven{sfx}", []).append(driven)
+        quiet, driven = k.eval("[_bench_q[0] / _bench_q[1], _bench_driven]")
+        out.setdefault(f"{name}-quiet{p['suffix']}", []).append(quiet)
+        out.setdefault(f"{name}-driven{p['suffix']}", []).append(driven)
+
+
+def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
+    """New cells beside N busy jobs (:func:`spinners`): send -> busy, send -> idle, the jobs'
+    loop turns per second.  Beside jobs spinning on yielder(), in ``rounds``: cells in the same
+    kernel with no job (what the ratios divide by: kernels differ more than the jobs cost), the
+    jobs started, their share of the CPU (ours: the original has no wait_all), cells beside
+    them, the jobs ended."""
+    n, preempt, out = p["jobs"], bool(p.get("preempt")), {}
+    name, paired = f"preempt-{n}" if preempt else f"latency-{n}", bool(n) and not preempt
+    p = p | {"rounds": p["rounds"] if paired else 1}
+    for _ in range(p["rounds"]):
+        if paired:
+            cells(k, p, out, f"{name}-idle")
+        count = spinners(k, n, preempt)
+        if paired and p["system"] == "ours":
+            k.pump(p["warm_s"])
+            cpu_share(k, p, out, name)
         k.pump(p["warm_s"])
         spins0, t0 = sum(k.eval(count)), time.monotonic()
         cells(k, p, out, name)
         rate = (sum(k.eval(count)) - spins0) / (time.monotonic() - t0)
-        out.setdefault(f"{name}-spins{sfx}", []).append(rate)
+        out.setdefault(f"{name}-spins{p['suffix']}", []).append(rate)
         jobs(k, "_bench_running = False")
     return out
 
