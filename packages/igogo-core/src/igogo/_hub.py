@@ -364,8 +364,8 @@ class Scheduler:
                     break
                 if timers and timers[0][0] <= now:
                     self._fire_timers(now)
-            if self.interrupt_pending and interrupts_to_caller:
-                self.interrupts.after_step(None, True)
+            if self.interrupt_pending:  # one that came after the last step
+                self.interrupts.after_step(None, interrupts_to_caller)
         finally:
             if guard:
                 self.interrupts.restore()
