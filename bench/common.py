@@ -4,8 +4,6 @@ A measure process: ``python bench/SCRIPT --measure NAME [--quick] -o FILE`` writ
 as JSON, ``{benchmark name: [values]}``; bench/run.py makes each a pyperf benchmark.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import shutil

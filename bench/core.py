@@ -4,8 +4,6 @@
 NAME``: the others (common.py).  What each is, and on which interpreters: bench/README.md.
 """
 
-from __future__ import annotations
-
 import gc
 import multiprocessing
 import os

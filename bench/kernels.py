@@ -3,8 +3,6 @@
 Which kernels, and how the two systems get the same cells: bench/README.md.
 """
 
-from __future__ import annotations
-
 import inspect
 import sys
 import time
@@ -313,8 +311,6 @@ def sc_sleepers(k: KernelDriver, p: dict[str, Any]) -> Samples:
     """N jobs each sleeping 0.2-1.0 s: kernel RSS per job once all sleep, wake-up lateness.
     The RSS is read (after a gc.collect(), which blocks the kernel) before the first sleeper
     is due: 10,000 jobs sleep 1-2 s, so that all have parked by then."""
-    import psutil
-
     n, sfx = p["n"], p["suffix"]
     lo, hi = (1.0, 2.0) if n >= 10_000 else (0.2, 1.0)
     k.run(f"""
@@ -331,26 +327,17 @@ _bench_delays = [{lo} + {hi - lo} * _bench_rng.random() for _ in range({n})]""")
 _bench_rss0, _bench_t = _bench_rss(), time.perf_counter()
 _bench_h = [_bench_sleeper(d) for d in _bench_delays]
 _bench_start_s = time.perf_counter() - _bench_t""")
-    end = time.monotonic() + 300
-    while start.idle_at is None:  # a kernel that cannot start them (the original) is stopped
-        if time.monotonic() > end:
-            raise TimeoutError(f"starting {n:,} jobs from one cell took over 300 s")
-        if k.pid and psutil.Process(k.pid).memory_info().rss > 3 * 2**30:
-            raise MemoryError(f"starting {n:,} jobs from one cell took the kernel past 3 GiB")
-        k.pump(0.02)
-    k.finish(start, T)
-    k.run(
-        f"while _bench_parked[0] < {n}:\n    await asyncio.sleep(0.001)\n"
-        "gc.collect()\n_bench_rss1 = _bench_rss()",
-        timeout=T,
-    )
+    try:  # a kernel that cannot start them in 5 minutes (the original's) is given up on
+        k.finish(start, 300)
+    except TimeoutError:
+        raise TimeoutError(f"starting {n:,} jobs from one cell took over 300 s") from None
+    parked = f"while _bench_parked[0] < {n}:\n    await asyncio.sleep(0.001)\n"
+    k.run(parked + "gc.collect()\n_bench_rss1 = _bench_rss()", timeout=T)
     # A cheap wait: polling 10,000 jobs' done() every few ms would hold the loop itself.
     k.run(f"while len(_bench_late) < {n}:\n    await asyncio.sleep(0.005)", timeout=T)
     rss, late, started = k.eval(
         "[(_bench_rss1 - _bench_rss0) / len(_bench_h), _bench_late, _bench_start_s]"
     )
-    if len(late) != n:
-        raise RuntimeError(f"{len(late)} of {n} sleepers recorded their wake-up")
     shown = list(k.of(start))  # what the starting cell shows: rows, a note, their widgets
     got = dict(rss=[rss], lateness=late, start=[started], messages=[len(shown)])
     got["bytes"] = [sum(m["_bytes"] for m in shown)]
@@ -397,7 +384,7 @@ class Scenario:
 def scenarios(groups: set[str], quick: bool) -> list[Scenario]:
     old, ik6 = "igogo 1.1.0", "ipykernel6"
     widget = "the original's Stop button is another widget"
-    slow = f"{old} did not start 1,000 jobs within 10 minutes"
+    slow = f"{old} did not start 1,000 jobs in 300 s"
     no, py, ns = f"{old} cannot preempt a loop", "py3.13", (1, 3, 10)
     out = [
         Scenario("yielder", sc_yielder),
@@ -436,9 +423,8 @@ class Kind:
 
     def suffix(self, sc: Scenario) -> str:
         """What its benchmarks' names end with: preemption's name the Python, even 3.11's."""
-        if sc.also.startswith("py"):
-            return f"-{self.other or 'py' + PY}"
-        return f"-{self.other}" if self.other else ""
+        python = sc.also.startswith("py") and f"-{self.other or 'py' + PY}"
+        return python or f"-{self.other}" * bool(self.other)
 
 
 def run(

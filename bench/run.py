@@ -5,8 +5,6 @@
 What each group measures, and how a run saves and renders it: bench/README.md.
 """
 
-from __future__ import annotations
-
 import argparse
 import datetime
 import json
@@ -133,9 +131,7 @@ def waits(name: str, limits: tuple[float | None, float | None], summary: bool) -
 # The jobs' share of the CPU in an idle kernel before #15 (commit 9c4b2c5, the same measure in
 # ipykernel-7 kernels: 0.889, 0.833, 0.891 beside 1, 10, 100 jobs): the target is 0.95 of it.
 QUIET_SHARE = (">=", 0.95 * 0.87)
-QUIET = (
-    "the jobs' share of the CPU while nothing is sent (their speed / under a cell waiting for them)"
-)
+QUIET = "the jobs' share of the CPU while nothing is sent (their speed / under a cell waiting)"
 LE13 = ("<=", 1.3)  # a new cell beside busy jobs, against the idle kernel (#15)
 LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
 # Rows that core's table and the kernels' share (the same measure, in a script and in a kernel)
@@ -395,18 +391,14 @@ def publish(groups: set[str], results: Results, failed: Failed, ctx: Ctx, quick:
     text = README.read_text(encoding="utf-8")
     start, end = text.find(BEGIN), text.find(END)
     if 0 <= start < end:
-        reruns = "".join(
-            f"; {v.split(';')[0].removeprefix('scenarios: ')} rerun {k[6:16]} (load average "
-            f"{v.split('load average ')[1].split(' at the start')[0]} at the start)"
-            for k, v in ctx.items()
-            if k.startswith("rerun ")
-        )
+        reruns = sorted(k[6:16] for k in ctx if k.startswith("rerun "))
+        since = f", some scenarios rerun since (the last on {reruns[-1]})" if reruns else ""
         alt = "A new cell's wait against spinning jobs; IOPub bytes against lines printed"
         block = f"""{BEGIN}
 <!-- written by `hatch run bench:all` (bench/run.py): do not edit -->
 
 Measured {ctx["date"][:10]} on {ctx["machine"]} (load average {ctx[LOAD0]} at the start, \
-{ctx[LOAD1]} at the end){reruns}. Every figure: \
+{ctx[LOAD1]} at the end){since}. Every figure, and each rerun's commit and load: \
 [bench/results/kernels.md](bench/results/kernels.md).
 
 {render("kernels", results, failed, summary=True)}
@@ -444,12 +436,10 @@ def merged(only: set[str], results: Results, failed: Failed, ctx: Ctx) -> Saved:
     stays the saved run's, with this run noted as a rerun (an earlier note of the same scenarios
     dropped): what it found besides is added, or put in the note where the saved run differs."""
     old, old_failed, old_ctx = saved()
-    for system, bs in results.items():
-        old.setdefault(system, {}).update(bs)
-    for system, why in old_failed.items():  # this run's failures replace the old ones
-        old_failed[system] = {k: v for k, v in why.items() if base_key(k) not in only}
-    for system, why in failed.items():
-        old_failed.setdefault(system, {}).update(why)
+    for system in results.keys() | failed.keys() | old_failed.keys():
+        old.setdefault(system, {}).update(results.get(system, {}))
+        why = {k: v for k, v in old_failed.get(system, {}).items() if base_key(k) not in only}
+        old_failed[system] = why | failed.get(system, {})  # this run's in place of the old
     note = (
         f"scenarios: {', '.join(sorted(only))}; commit {ctx['commit']}; load average "
         f"{ctx[LOAD0]} at the start, {ctx[LOAD1]} at the end; wall time {ctx['wall time']}"
@@ -491,23 +481,21 @@ def main() -> int:
             micro = "--debug-single-value" if quick else "--fast"
             ours |= run(sys.executable, "core.py", micro, "--quiet", read=load)
         elif key in ("ploop", "plain"):  # with each of PYTHONS: names end with -pyX.Y
-            pythons = {PY: (sys.executable, "the bench environment")}
-            for version in PYTHONS[1:]:  # a full run creates their environments when missing
-                python, how = hatch_env(f"core.py{version}", create=not quick)
-                if python is None:
-                    failed["ours"][f"{key}-py{version}"] = f"not run: {how}"
-                else:
-                    pythons[version] = (python, how)
-            for version, (python, _) in pythons.items():
+            used = []
+            for v in PYTHONS:  # a full run creates the other Pythons' environments if missing
+                here = (sys.executable, "the bench environment")
+                python, how = here if v == PY else hatch_env(f"core.py{v}", create=not quick)
                 try:
+                    if python is None:
+                        raise LookupError(f"not run: {how}")
                     samples = run(python, "core.py", "--measure", key, *q)
+                    ours |= benchmarks({f"{n}-py{v}": values for n, values in samples.items()})
+                    used.append(f"{v} ({how})")
                 except Exception as exc:
-                    if quick:
+                    if quick and python:
                         raise
-                    failed["ours"][f"{key}-py{version}"] = f"{type(exc).__name__}: {exc}"[:300]
-                else:
-                    ours |= benchmarks({f"{n}-py{version}": v for n, v in samples.items()})
-            used = (f"{version} ({how})" for version, (_, how) in pythons.items())
+                    why = str(exc) if python is None else f"{type(exc).__name__}: {exc}"
+                    failed["ours"][f"{key}-py{v}"] = why[:300]
             ctx["interpreters (core: preemption)"] = ", ".join(used)
         else:
             ours |= benchmarks(run(sys.executable, f"{MEASURES[key]}.py", "--measure", key, *q))

@@ -3,8 +3,6 @@
 The kinds (``0``, ``3``, ``preempt3``) and what is timed: bench/README.md.
 """
 
-from __future__ import annotations
-
 import ast
 import contextlib
 import os

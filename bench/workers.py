@@ -3,8 +3,6 @@
 How the two are timed, in turns: bench/README.md.
 """
 
-from __future__ import annotations
-
 import time
 import timeit
 from functools import partial
