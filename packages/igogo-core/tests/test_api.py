@@ -453,27 +453,29 @@ def test_jobs_repr_when_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     assert repr(igogo.jobs()) == "no igogo jobs"
 
 
-def test_run_of_a_decorated_function_returns_its_result_not_the_job() -> None:
+def test_run_of_a_decorated_function_returns_its_result_not_the_job(
+    autojump_clock: MockClock,
+) -> None:
     @igogo.job(name="main")
     def main(x: int) -> int:
         igogo.sleep(0.01)
         return x * 2
 
     assert igogo.run(main, 21) == 42
+    assert autojump_clock.now() == 0.01
 
 
-def test_as_completed_yields_jobs_in_the_order_they_end() -> None:
+def test_as_completed_yields_jobs_in_the_order_they_end(autojump_clock: MockClock) -> None:
     @igogo.job
     def nap(seconds: float) -> float:
         igogo.sleep(seconds)
         return seconds
 
     slow, fast, mid = nap(0.15), nap(0.01), nap(0.08)
-    assert [j.result() for j in igogo.as_completed(slow, fast, mid, timeout=10)] == [
-        0.01,
-        0.08,
-        0.15,
+    seen = [
+        (j.result(), autojump_clock.now()) for j in igogo.as_completed(slow, fast, mid, timeout=10)
     ]
+    assert seen == [(0.01, 0.01), (0.08, 0.08), (0.15, 0.15)]  # each as soon as it ended
 
     @igogo.job
     def collector() -> list[str]:  # in a job it parks between jobs
@@ -481,9 +483,10 @@ def test_as_completed_yields_jobs_in_the_order_they_end() -> None:
         return ["a" if j is a else "b" for j in igogo.as_completed(a, b)]
 
     assert collector().result(timeout=10) == ["b", "a"]
+    assert autojump_clock.now() == 0.15 + 0.05
 
 
-def test_as_completed_times_out_and_refuses_what_is_not_a_job() -> None:
+def test_as_completed_times_out_and_refuses_what_is_not_a_job(autojump_clock: MockClock) -> None:
     @igogo.job
     def long() -> None:
         igogo.sleep(60)
@@ -491,6 +494,7 @@ def test_as_completed_times_out_and_refuses_what_is_not_a_job() -> None:
     j = long()
     with pytest.raises(TimeoutError, match="1 of 1 job"):
         list(igogo.as_completed(j, timeout=0.05))
+    assert autojump_clock.now() == 0.05
     j.stop()
     with pytest.raises(TypeError, match="takes Job objects; got 42"):
         list(igogo.as_completed(42))  # type: ignore[arg-type]

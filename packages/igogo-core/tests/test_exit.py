@@ -46,7 +46,7 @@ def run_script(
         out.append(line)
         assert line == "ready\n", line + (proc.stderr.read() if proc.stderr else "")
         for _ in range(interrupt):
-            time.sleep(0.3)
+            time.sleep(0.3)  # real time: the script, another process, gets into its wait
             proc.send_signal(signal.SIGINT)
     try:
         rest, err = proc.communicate(timeout=TIMEOUT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from types import ModuleType
 from typing import Any
 
@@ -15,6 +14,7 @@ import igogo
 from igogo import _foreign, _plugins
 from igogo._hub import SCHED
 from igogo._imports import ImportWatch
+from igogo.testing import MockClock
 
 
 def test_a_failing_import_hook_never_fails_the_users_import(
@@ -46,7 +46,7 @@ def test_a_failing_import_hook_never_fails_the_users_import(
 
 
 def test_a_failing_hand_over_from_a_thread_does_not_break_the_tick(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, autojump_clock: MockClock
 ) -> None:
     @igogo.job
     def steady() -> str:
@@ -66,7 +66,9 @@ def test_a_failing_hand_over_from_a_thread_does_not_break_the_tick(
     assert any("hand-over" in r.getMessage() for r in caplog.records)
 
 
-def test_a_failing_timer_callback_does_not_break_the_tick(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_timer_callback_does_not_break_the_tick(
+    caplog: pytest.LogCaptureFixture, autojump_clock: MockClock
+) -> None:
     fired: list[int] = []
 
     @igogo.job
@@ -75,8 +77,8 @@ def test_a_failing_timer_callback_does_not_break_the_tick(caplog: pytest.LogCapt
         return "woke"
 
     j = sleeper()
-    SCHED.call_at(time.monotonic(), lambda: 1 / 0)
-    SCHED.call_at(time.monotonic(), lambda: fired.append(1))
+    SCHED.call_at(autojump_clock.now(), lambda: 1 / 0)
+    SCHED.call_at(autojump_clock.now(), lambda: fired.append(1))
     with caplog.at_level(logging.ERROR, logger="igogo"):
         assert j.result(timeout=10) == "woke"
     assert fired == [1]

@@ -10,6 +10,7 @@ import pytest
 
 import igogo
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 
 class Log:
@@ -31,7 +32,9 @@ class Log:
         self.events.append(("job_finished", job.name))
 
 
-def test_the_four_events_fire_in_order(hook: Callable[[object], object]) -> None:
+def test_the_four_events_fire_in_order(
+    hook: Callable[[object], object], autojump_clock: MockClock
+) -> None:
     log = Log()
     hook(log)
 

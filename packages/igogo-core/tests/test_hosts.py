@@ -17,8 +17,11 @@ import pytest
 import igogo
 from igogo import _hosts, _plugins
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 # -- asyncio -------------------------------------------------------------------------------------
+# Real time in this section: a MockClock never jumps by itself under an asyncio loop (only
+# regular code's waits autojump), and what these tests check is that loop driving the jobs.
 
 
 def test_await_a_job_inside_asyncio_run() -> None:
@@ -208,7 +211,7 @@ class RecordingHost(igogo.BlockingHost):
 
 
 def test_with_no_host_entry_point_jobs_get_a_blocking_host(
-    host_factories: list[Callable[[], Any]],
+    host_factories: list[Callable[[], Any]], autojump_clock: MockClock
 ) -> None:
     assert SCHED.host is None
     j = igogo.job(lambda: igogo.sleep(0.01))()
@@ -221,12 +224,15 @@ def test_with_no_host_entry_point_jobs_get_a_blocking_host(
     assert host.sched is None
 
 
-def test_the_host_is_kept_while_any_job_lives(host_factories: list[Callable[[], Any]]) -> None:
+def test_the_host_is_kept_while_any_job_lives(
+    host_factories: list[Callable[[], Any]], autojump_clock: MockClock
+) -> None:
     short = igogo.job(lambda: None)()
     long = igogo.job(lambda: igogo.sleep(0.05))()
     host = SCHED.host
     short.result(timeout=5)
     assert SCHED.host is host
+    assert autojump_clock.now() == 0
     long.result(timeout=5)
     assert SCHED.host is None
     igogo.job(lambda: None)().result(timeout=5)  # the next job finds a new host
@@ -234,7 +240,9 @@ def test_the_host_is_kept_while_any_job_lives(host_factories: list[Callable[[], 
 
 
 def test_the_first_host_factory_that_applies_drives_the_jobs(
-    host_factories: list[Callable[[], Any]], caplog: pytest.LogCaptureFixture
+    host_factories: list[Callable[[], Any]],
+    caplog: pytest.LogCaptureFixture,
+    autojump_clock: MockClock,
 ) -> None:
     host = RecordingHost()
 
@@ -256,7 +264,9 @@ def test_the_first_host_factory_that_applies_drives_the_jobs(
 
 
 def test_the_host_reports_failed_jobs(
-    host_factories: list[Callable[[], Any]], caplog: pytest.LogCaptureFixture
+    host_factories: list[Callable[[], Any]],
+    caplog: pytest.LogCaptureFixture,
+    autojump_clock: MockClock,
 ) -> None:
     host = RecordingHost()
     host_factories.append(lambda: host)

@@ -187,6 +187,7 @@ def test_regular_code_waiting_for_a_sleeping_job_does_not_spin(
         tick(*args, **kwargs)
 
     monkeypatch.setattr(SCHED, "tick", counting_tick)
+    # Real time: what must not spin is the real clock's wait (a MockClock would jump).
     j = igogo.job(lambda: igogo.sleep(0.2))()
     t = time.monotonic()
     j.result(timeout=10)
@@ -211,6 +212,7 @@ def test_busy_jobs_take_turns_round_robin_and_share_the_cpu(recorder: Any) -> No
         return busy
 
     jobs = [make(n)() for n in "abc"]
+    # Real time: slices are real, and busy jobs never let a MockClock's time pass.
     igogo.sleep(0.3)  # regular code drives the jobs
     running[0] = False
     assert igogo.wait(*jobs, timeout=10)
@@ -277,7 +279,10 @@ def test_configure_rejects_a_bad_tick_budget(bad: object) -> None:
     assert SCHED.tick_budget == before
 
 
-def test_regular_code_keeps_a_slice_of_one_budget_between_rounds() -> None:
+def test_regular_code_keeps_a_slice_of_one_budget_between_rounds(
+    autojump_clock: MockClock,
+) -> None:
+    """The sleeps are virtual; the slice they leave regular code is real time."""
     igogo.configure(tick_budget=0.5)
     running = [True]
 
@@ -288,6 +293,7 @@ def test_regular_code_keeps_a_slice_of_one_budget_between_rounds() -> None:
 
     j = spin()
     igogo.sleep(0.02)  # ticks; the last one sets regular code's slice
+    assert autojump_clock.now() == 0.02
     now = time.monotonic()
     assert now < _hub._deadline <= now + 0.5
     running[0] = False
@@ -318,7 +324,11 @@ def test_timers_fire_in_due_order_and_cancelled_timers_never_fire(mock_clock: Mo
 
 
 def test_a_sleeper_wakes_on_time_beside_a_busy_job() -> None:
-    """A slice ends when the next timer is due, and timers fire between job steps."""
+    """A slice ends when the next timer is due, and timers fire between job steps.
+
+    Real time: under a MockClock no time passes while the busy job runs, so the
+    sleeper's timer would never fall due (the slice is cut short on the real clock only).
+    """
     igogo.configure(tick_budget=2.0)  # each slice could last up to 1 s
     running = [True]
 

@@ -5,6 +5,10 @@ install that one (a stray signal would end the test run), so ``found`` installs 
 recording handler and tells igogo to treat it as Python's default: a signal igogo
 did not take shows up as a call of it.  Scripts that run with the real default
 handler, and with SIGINT ignored, are tested in subprocesses (``test_exit.py``).
+
+The signals here are raised on the test's own thread, so sleeps and timers run on a
+MockClock; the tests that play a host tick by hand and move its time with ``jump()``.
+Holding the CPU past a slice (``hog_past_the_slice``) stays real time, as slices are.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 import igogo
 from igogo import _interrupt
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 
 class Handler:
@@ -56,7 +61,9 @@ def hog_past_the_slice() -> None:
         pass
 
 
-def test_an_idle_interrupt_spares_a_job_taking_its_ordinary_turn(ignored: None) -> None:
+def test_an_idle_interrupt_spares_a_job_taking_its_ordinary_turn(
+    ignored: None, mock_clock: MockClock
+) -> None:
     """Within its slice a job is not holding the CPU: an idle kernel's interrupt passes it by."""
 
     @igogo.job
@@ -69,7 +76,7 @@ def test_an_idle_interrupt_spares_a_job_taking_its_ordinary_turn(ignored: None) 
     deadline = time.monotonic() + 10
     while SCHED.live and time.monotonic() < deadline:
         SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
-        time.sleep(0.001)
+        mock_clock.jump(0.001)
     assert j.result() == "unharmed"
 
 
@@ -136,11 +143,15 @@ def test_a_second_ctrl_c_lands_in_a_job_that_does_not_yield(found: Handler) -> N
     assert j.state == "failed"
     assert isinstance(j.exception(), KeyboardInterrupt)
     assert found.calls == 0
+    # The Ctrl-C ended the tick before the failure report's timer (due now) fired; fire it,
+    # or the next test's MockClock refuses to start beside a pending timer.
+    SCHED.tick()
+    assert not SCHED.timers.pending()
 
 
 @pytest.mark.parametrize("yields", [True, False], ids=["main yields", "main never yields"])
 def test_one_ctrl_c_in_igogo_run_stops_every_job_and_propagates(
-    found: Handler, yields: bool
+    found: Handler, yields: bool, autojump_clock: MockClock
 ) -> None:
     log: list[str] = []
 
@@ -175,7 +186,7 @@ def test_one_ctrl_c_in_igogo_run_stops_every_job_and_propagates(
 
 @pytest.mark.parametrize("kind", ["custom", "SIG_IGN", "default"])
 def test_igogo_takes_sigint_only_over_pythons_default_handler(
-    kind: str, monkeypatch: pytest.MonkeyPatch
+    kind: str, monkeypatch: pytest.MonkeyPatch, autojump_clock: MockClock
 ) -> None:
     """And puts back exactly what it found; SIG_IGN (``cmd &``) and custom handlers stay."""
     previous = signal.getsignal(signal.SIGINT)
@@ -216,7 +227,7 @@ def test_an_ignored_ctrl_c_stays_ignored(ignored: None) -> None:
 
 @pytest.mark.parametrize("place", ["timer", "hook", "done callback"])
 def test_ctrl_c_in_igogos_machinery_is_held_for_the_waiting_code(
-    found: Handler, place: str, hook: Callable[[object], object]
+    found: Handler, place: str, hook: Callable[[object], object], autojump_clock: MockClock
 ) -> None:
     """It never cuts a tick short: no job is left running in no queue."""
     fired: list[str] = []
@@ -236,7 +247,7 @@ def test_ctrl_c_in_igogos_machinery_is_held_for_the_waiting_code(
 
     j = busy()
     if place == "timer":
-        SCHED.call_at(time.monotonic() + 0.01, interrupt)
+        SCHED.call_at(autojump_clock.now() + 0.01, interrupt)
     elif place == "hook":
 
         class Interrupting:
@@ -255,9 +266,11 @@ def test_ctrl_c_in_igogos_machinery_is_held_for_the_waiting_code(
     assert found.calls == 0
 
 
-def test_ctrl_c_in_a_done_callback_lets_the_job_end_completely(found: Handler) -> None:
+def test_ctrl_c_in_a_done_callback_lets_the_job_end_completely(
+    found: Handler, autojump_clock: MockClock
+) -> None:
     """Every callback runs, waiters wake, result() returns in every thread; then the caller
-    gets the interrupt."""
+    gets the interrupt.  (The other thread's wait is real time, the job's sleep virtual.)"""
     seen: list[str] = []
 
     @igogo.job
@@ -287,7 +300,7 @@ def test_ctrl_c_in_a_done_callback_lets_the_job_end_completely(found: Handler) -
 
 @pytest.mark.parametrize("handler", ["ignored (an idle kernel)", "Python's default"])
 def test_ctrl_c_between_steps_when_jobs_get_interrupts(
-    handler: str, monkeypatch: pytest.MonkeyPatch
+    handler: str, monkeypatch: pytest.MonkeyPatch, mock_clock: MockClock
 ) -> None:
     """Ignored where SIGINT was ignored (no job holds the CPU); else the next job gets it."""
     previous = signal.getsignal(signal.SIGINT)
@@ -312,11 +325,11 @@ def test_ctrl_c_between_steps_when_jobs_get_interrupts(
         signal.raise_signal(signal.SIGINT)
 
     try:
-        SCHED.call_at(time.monotonic() + 0.01, interrupt)
+        SCHED.call_at(mock_clock.now() + 0.01, interrupt)
         deadline = time.monotonic() + 10
         while SCHED.live and time.monotonic() < deadline:
             SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
-            time.sleep(0.001)
+            mock_clock.jump(0.001)
     finally:
         signal.signal(signal.SIGINT, previous)
     assert True in fired and default.calls == 0
@@ -337,7 +350,7 @@ def test_a_tick_with_nothing_due_leaves_the_handler_alone(found: Handler) -> Non
 
 
 def test_a_host_that_routes_interrupts_to_jobs_fails_only_the_running_job(
-    ignored: None,
+    ignored: None, mock_clock: MockClock
 ) -> None:
     log: list[int] = []
 
@@ -360,7 +373,7 @@ def test_a_host_that_routes_interrupts_to_jobs_fails_only_the_running_job(
     deadline = time.monotonic() + 10
     while SCHED.live and time.monotonic() < deadline:
         SCHED.tick(interrupts_to_caller=False)  # as a host with interrupts_to_jobs=True
-        time.sleep(0.001)
+        mock_clock.jump(0.001)
     assert v.state == "failed"
     assert isinstance(v.exception(), KeyboardInterrupt)
     assert b.result() == "unharmed"
@@ -384,7 +397,7 @@ def test_an_asyncio_host_with_interrupts_to_jobs(
 
     @igogo.job
     def bystander() -> str:
-        igogo.sleep(0.05)
+        igogo.sleep(0.05)  # real time: the asyncio loop drives it (a MockClock would not jump)
         return "unharmed"
 
     async def main() -> tuple[igogo.Job[None], str]:

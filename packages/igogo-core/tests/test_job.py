@@ -18,7 +18,7 @@ from igogo.testing import MockClock
 # -- the future API ----------------------------------------------------------------------------
 
 
-def test_result_returns_the_value_and_done_tells_the_end() -> None:
+def test_result_returns_the_value_and_done_tells_the_end(autojump_clock: MockClock) -> None:
     @igogo.job
     def add(a: int, b: int = 0) -> int:
         igogo.sleep(0.01)
@@ -28,6 +28,7 @@ def test_result_returns_the_value_and_done_tells_the_end() -> None:
     assert isinstance(j, igogo.Job)
     assert not j.done()
     assert j.result(timeout=10) == 5
+    assert autojump_clock.now() == 0.01
     assert j.done()
     assert not j.stopped()
     assert j.exception() is None
@@ -35,7 +36,7 @@ def test_result_returns_the_value_and_done_tells_the_end() -> None:
 
 
 def test_an_exception_is_kept_on_the_job_and_raised_by_result(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], autojump_clock: MockClock
 ) -> None:
     error = ValueError("boom")
 
@@ -88,7 +89,7 @@ def test_result_with_a_timeout_raises_timeout_error_and_the_job_goes_on(
     assert autojump_clock.now() == 1
 
 
-def test_done_callbacks_run_once_with_the_job_after_it_ends() -> None:
+def test_done_callbacks_run_once_with_the_job_after_it_ends(autojump_clock: MockClock) -> None:
     seen: list[tuple[str, str]] = []
 
     @igogo.job
@@ -107,7 +108,7 @@ def test_done_callbacks_run_once_with_the_job_after_it_ends() -> None:
     assert len(seen) == 3
 
 
-def test_done_callbacks_run_for_stopped_jobs() -> None:
+def test_done_callbacks_run_for_stopped_jobs(autojump_clock: MockClock) -> None:
     seen: list[str] = []
     j = igogo.job(lambda: igogo.sleep(60))()
     j.add_done_callback(lambda job: seen.append(job.state))
@@ -278,6 +279,7 @@ def test_stop_a_ready_job_stops_it_at_its_yield() -> None:
             log.append("finally")
 
     j = busy()
+    # Real time: a busy job never lets a MockClock's time pass, so this sleep would not end.
     igogo.sleep(0.05)  # it ran and sits in the ready queue
     assert j.state == "running"
     assert SCHED.current is None
@@ -353,7 +355,7 @@ def test_stop_a_paused_job(settle: Callable[[], None], autojump_clock: MockClock
     assert ran == []
 
 
-def test_finally_blocks_and_context_managers_run_on_stop() -> None:
+def test_finally_blocks_and_context_managers_run_on_stop(autojump_clock: MockClock) -> None:
     log: list[object] = []
 
     @contextlib.contextmanager
@@ -384,7 +386,9 @@ def test_finally_blocks_and_context_managers_run_on_stop() -> None:
 
 
 @pytest.mark.parametrize("switch", ["sleep", "yielder", "wait"])
-def test_a_job_that_catches_stop_is_stopped_at_its_next_switch_point(switch: str) -> None:
+def test_a_job_that_catches_stop_is_stopped_at_its_next_switch_point(
+    switch: str, autojump_clock: MockClock
+) -> None:
     log: list[str] = []
     event = igogo.Event()
 
@@ -408,11 +412,12 @@ def test_a_job_that_catches_stop_is_stopped_at_its_next_switch_point(switch: str
     igogo.sleep(0.01)
     j.stop()
     assert igogo.wait(j, timeout=5)
+    assert autojump_clock.now() == 0.01  # stopped at once: no time passed after the stop
     assert log == ["caught", "carried on"]
     assert j.state == "stopped"
 
 
-def test_a_job_that_catches_stop_and_returns_is_still_stopped() -> None:
+def test_a_job_that_catches_stop_and_returns_is_still_stopped(autojump_clock: MockClock) -> None:
     @igogo.job
     def sneaky() -> str:
         with contextlib.suppress(igogo.Stop):
@@ -479,7 +484,7 @@ def test_a_job_waiting_on_itself_gets_deadlock_error() -> None:
     assert isinstance(j.exception(), RuntimeError)
 
 
-def test_result_of_a_stopped_job_raises_stopped_error() -> None:
+def test_result_of_a_stopped_job_raises_stopped_error(autojump_clock: MockClock) -> None:
     j = igogo.job(lambda: igogo.sleep(30))()
     igogo.sleep(0.01)
     j.stop()
@@ -593,7 +598,9 @@ def test_pause_and_resume_a_pending_job(autojump_clock: MockClock) -> None:
     assert j.result(timeout=5) == "ran"
 
 
-def test_a_done_callback_runs_in_the_context_that_registered_it() -> None:
+def test_a_done_callback_runs_in_the_context_that_registered_it(
+    autojump_clock: MockClock,
+) -> None:
     """As asyncio's do: what it prints, and the jobs it starts, belong to where it was added."""
     import contextvars
 
@@ -622,7 +629,9 @@ class _Big:
 
 
 @pytest.mark.parametrize("ending", ["failed", "done", "stopped"])
-def test_what_igogo_keeps_of_a_finished_job_pins_no_frames_or_results(ending: str) -> None:
+def test_what_igogo_keeps_of_a_finished_job_pins_no_frames_or_results(
+    ending: str, autojump_clock: MockClock
+) -> None:
     """The history and the job table keep a record; only the user's Job keeps the rest."""
     import gc
     import weakref

@@ -346,13 +346,14 @@ def test_stopping_the_map_cancels_what_has_not_run(tmp_path: Path) -> None:
         m.results()
     counts = m.status().counts()
     assert counts["cancelled"] + counts["pending"] >= 15
+    # Real time: the items run in worker processes, where no MockClock reaches.
     time.sleep(0.8)  # what was already running finishes in its worker; nothing new starts
     assert len(list(tmp_path.glob("ran-*"))) <= 6
     assert m.restart().results(timeout=60) == [None] * 20
 
 
 def nap(x: int) -> int:
-    time.sleep(0.4)
+    time.sleep(0.4)  # real time: it runs in a worker process
     return x
 
 

@@ -2,6 +2,10 @@
 
 Each test that expects a switch gives the busy loop a way out after a few
 seconds, so a failure is an assertion, never a hang.
+
+Real time throughout, no MockClock: time slices are always real time, and while a
+busy job runs no virtual time passes, so the sleeps here (regular code's, or a job's
+beside busy loops) would never end on a mock clock.
 """
 
 from __future__ import annotations

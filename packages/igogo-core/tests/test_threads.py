@@ -11,6 +11,7 @@ import pytest
 
 import igogo
 from igogo._hub import SCHED
+from igogo.testing import MockClock
 
 
 def in_thread(fn: Callable[[], Any], delay: float = 0.0) -> tuple[threading.Thread, list[Any]]:
@@ -29,7 +30,9 @@ def in_thread(fn: Callable[[], Any], delay: float = 0.0) -> tuple[threading.Thre
     return t, out
 
 
-def test_a_job_started_from_another_thread_runs_on_the_owner_thread() -> None:
+def test_a_job_started_from_another_thread_runs_on_the_owner_thread(
+    autojump_clock: MockClock,
+) -> None:
     main = threading.get_ident()
     keeper = igogo.job(lambda: igogo.sleep(60))()  # this thread owns the jobs now
     assert SCHED.owner == main
@@ -45,6 +48,7 @@ def test_a_job_started_from_another_thread_runs_on_the_owner_thread() -> None:
     assert isinstance(job, igogo.Job)
     assert job.id not in SCHED.live  # handed over: not started yet
     assert job.result(timeout=5) == main
+    assert autojump_clock.now() == 0.01
     keeper.stop()
     assert igogo.wait(keeper, timeout=5)
 
@@ -65,6 +69,7 @@ def test_a_hand_over_arriving_as_the_last_job_ends_does_not_keep_the_host() -> N
 
 
 def test_stop_from_another_thread_is_handed_over_and_wakes_the_job_at_once() -> None:
+    """Real time: the stop comes from a thread after a real delay, which autojump would skip."""
     main = threading.get_ident()
     stopped_on: list[int] = []
 
@@ -88,6 +93,7 @@ def test_stop_from_another_thread_is_handed_over_and_wakes_the_job_at_once() -> 
 
 
 def test_event_set_from_another_thread_is_handed_over() -> None:
+    """Real time: the event is set from a thread after a real delay, which autojump would skip."""
     event = igogo.Event()
     j = igogo.job(event.wait)()
     igogo.sleep(0.01)
@@ -100,7 +106,7 @@ def test_event_set_from_another_thread_is_handed_over() -> None:
     assert event.is_set()
 
 
-def test_pause_and_resume_from_another_thread_are_handed_over() -> None:
+def test_pause_and_resume_from_another_thread_are_handed_over(autojump_clock: MockClock) -> None:
     count = [0]
     running = [True]
 
@@ -163,7 +169,10 @@ def test_waiting_for_jobs_from_another_thread_is_refused() -> None:
     assert keeper.result(timeout=5) is True
 
 
-def test_result_from_another_thread_waits_without_running_the_jobs() -> None:
+def test_result_from_another_thread_waits_without_running_the_jobs(
+    autojump_clock: MockClock,
+) -> None:
+    """The job's sleep is virtual; the other thread's waits stay real time."""
     main = threading.get_ident()
 
     @igogo.job
@@ -185,6 +194,7 @@ def test_result_from_another_thread_waits_without_running_the_jobs() -> None:
 
 
 def test_sleep_in_another_thread_does_not_run_the_jobs() -> None:
+    """Real time: another thread's sleep is real even under a MockClock."""
     j = igogo.job(lambda: None)()
     t, out = in_thread(lambda: igogo.sleep(0.05))
     t.join(5)
