@@ -177,6 +177,16 @@ def test_refused_while_a_timer_is_pending() -> None:
         pass
 
 
+def test_timers_already_due_fire_before_the_clock_changes() -> None:
+    # A failed job's report is a timer due at once, which a Ctrl-C ending the last tick
+    # can leave pending once no job is alive: entering a clock must not be refused for it.
+    fired: list[object] = []
+    SCHED.call_at(time.monotonic(), lambda: fired.append(SCHED.clock))
+    with MockClock():
+        assert fired == [_timers.REAL_CLOCK]  # fired first, under the real clock
+        assert not SCHED.timers.pending()
+
+
 def test_one_mock_clock_at_a_time(mock_clock: MockClock) -> None:
     with pytest.raises(RuntimeError, match="one MockClock at a time"):
         MockClock().__enter__()
@@ -264,3 +274,31 @@ def test_import_igogo_does_not_load_igogo_testing() -> None:
     code = "import sys, igogo; print('igogo.testing' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_leftovers_names_what_igogo_still_holds() -> None:
+    from igogo import lowlevel
+    from igogo.testing import leftovers
+
+    assert leftovers() == []
+    j = igogo.job(lambda: igogo.sleep(60))()
+    found = leftovers()
+    assert len(found) == 1 and "1 job(s) still alive" in found[0] and repr(j) in found[0]
+    j.stop()
+    assert j.wait(timeout=5)
+
+    class Stray:
+        def job_started(self, job: object) -> None:
+            pass
+
+    stray = Stray()
+    lowlevel.add_hook(stray)
+    try:
+        assert stray in lowlevel.hooks()
+        assert any("1 hook(s) remain attached" in f and "Stray" in f for f in leftovers())
+    finally:
+        lowlevel.remove_hook(stray)
+    assert stray not in lowlevel.hooks()
+    with MockClock():
+        assert any("clock is still <igogo.testing.MockClock" in f for f in leftovers())
+    assert leftovers() == []

@@ -55,18 +55,7 @@ def live_objects(cls):
 """
 
 # The same check as the conftest's (a test must leave no job, no host and no stray hook).
-LEAKS = LeakCheck(
-    checks="""
-    from igogo._plugins import _active
-    from igogo._hub import SCHED
-    plugins = [id(p) for p in _active.values()]
-    hooks = [h for h in SCHED.hooks.hooks if id(h) not in plugins]
-    if ended and (SCHED.host is not None or hooks):
-        problems.append(
-            f"no job is left, yet the host {SCHED.host!r} / {len(hooks)} hook(s) remain attached"
-        )
-    """
-)
+LEAKS = LeakCheck()
 
 OUTPUT_TYPES = ("stream", "error")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -489,10 +478,10 @@ def test_an_exception_in_a_hook_disables_only_that_hook(
         "hj = hooked()"
     )
     assert kernel.eval("(hj.wait(10), hj.state, hj.result())") == (True, "done", "H done")
-    assert kernel.eval("bad_hook in igogo._hub.SCHED.hooks.hooks") is False
+    assert kernel.eval("bad_hook in igogo.lowlevel.hooks()") is False
     assert kernel.eval("BadHook.calls") == 1
     # The host's own hook is still there: output keeps going to the right cells.
-    assert kernel.eval("igogo._hub.SCHED.host in igogo._hub.SCHED.hooks.hooks") is True
+    assert kernel.eval("igogo.lowlevel.current_host() in igogo.lowlevel.hooks()") is True
     job_lines(kernel, a, "H 0\nH 1\nH 2\n", since, "H ")
     assert not kernel.errors(a)
     witness.check()
@@ -796,7 +785,7 @@ def test_1000_job_churn_gives_memory_back(kernel: KernelDriver, witness: Witness
     assert after[0] <= base[0] + 15, f"RSS grew from {base[0]:.1f} to {after[0]:.1f} MB"
     # What igogo keeps of finished jobs is bounded: the history, and the rows of finished jobs.
     kept = kernel.eval(
-        "igogo._hub.SCHED.history.maxlen + __import__('igogo_jupyter._board')._board.KEEP_FINISHED"
+        "len(igogo.jobs()) + __import__('igogo_jupyter._board')._board.KEEP_FINISHED"
     )
     assert after[1] <= kept + 10, f"{after[1]} Job objects alive, at most {kept} are kept"
     witness.check()
@@ -914,7 +903,7 @@ def test_a_lone_surrogate_does_not_break_output(solo: KernelDriver, witness: Wit
     )
     assert k.eval("(sg.wait(10), sg.state)") == (True, "done")
     k.pump(0.5)
-    hooked = k.eval("igogo._hub.SCHED.host in igogo._hub.SCHED.hooks.hooks")
+    hooked = k.eval("igogo.lowlevel.current_host() in igogo.lowlevel.hooks()")
     b = k.run("@igogo.job\ndef later():\n    print('S later')\nlt = later(); lt.wait(5)")
     wait_for(k, lambda: "S later" in k.stdout(b), "a later job's output")
     assert k.eval("lt.output") == "S later\n"
@@ -1314,7 +1303,7 @@ def test_an_unprintable_exception_beside_a_live_job(solo: KernelDriver, witness:
     )
     wait_for(k, lambda: "U later" in k.stdout(b), "a later job's output")
     assert k.eval("(au.state, au.output)") == ("done", "U later\n")
-    assert k.eval("igogo._hub.SCHED.host in igogo._hub.SCHED.hooks.hooks") is True
+    assert k.eval("igogo.lowlevel.current_host() in igogo.lowlevel.hooks()") is True
     table = k.run("igogo.jobs()")
     assert table.status == "ok" and "Unprintable" in repr(k.outputs(table, widgets=True))
     k.run("print(repr(igogo.jobs()))")

@@ -303,10 +303,10 @@ def test_stopped_job_finally_runs_and_output_stays_in_its_cell(kernel: KernelDri
 
 def test_host_released_when_the_last_job_ends(kernel: KernelDriver) -> None:
     kernel.run("@igogo.job\ndef brief():\n    igogo.sleep(0.05)\nbr = brief()")
-    host = kernel.eval("type(igogo._hub.SCHED.host).__name__")
+    host = kernel.eval("type(igogo.lowlevel.current_host()).__name__")
     assert host == "JupyterHost"
     kernel.run("br.wait(2)")
-    assert kernel.eval("(igogo._hub.SCHED.host, len(igogo._hub.SCHED.hooks.hooks))") == (None, 0)
+    assert kernel.eval("(igogo.lowlevel.current_host(), len(igogo.lowlevel.hooks()))") == (None, 0)
 
 
 @pytest.mark.parametrize(

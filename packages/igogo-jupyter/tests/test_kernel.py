@@ -40,7 +40,7 @@ def test_bridge_loop_is_the_kernels_loop(kernel: KernelDriver) -> None:
     assert kernel.eval("bridge.loop is get_ipython().kernel.io_loop.asyncio_loop") is True
     assert kernel.eval("bridge.loop is asyncio.get_running_loop()") is True  # during a cell
     kernel.run("@igogo.job\ndef on_loop():\n    igogo.sleep(0.05)\nol = on_loop()")
-    assert kernel.eval("igogo._hub.SCHED.host.loop is bridge.loop") is True
+    assert kernel.eval("igogo.lowlevel.current_host().loop is bridge.loop") is True
     kernel.run("ol.result(2)")
 
 
@@ -172,7 +172,7 @@ def test_import_does_nothing_and_jobs_need_no_setup(fresh_kernel: KernelDriver) 
         "sorted(m for m in __import__('sys').modules if m.startswith('igogo_jupyter.'))"
     )
     assert loaded == ["igogo_jupyter._kernel", "igogo_jupyter._options"]
-    assert k.eval("(igogo._hub.SCHED.host, igogo._hub.SCHED.hooks.hooks)") == (None, [])
+    assert k.eval("(igogo.lowlevel.current_host(), igogo.lowlevel.hooks())") == (None, [])
 
     a = k.run(
         "@igogo.job\n"
@@ -180,7 +180,7 @@ def test_import_does_nothing_and_jobs_need_no_setup(fresh_kernel: KernelDriver) 
         "    igogo.sleep(0.05)\n"
         "    print('first job')\n"
         "fj = first()\n"
-        "host_name = type(igogo._hub.SCHED.host).__name__"
+        "host_name = type(igogo.lowlevel.current_host()).__name__"
     )
     k.run("fj.result(2)")
     assert k.eval("host_name") == "JupyterHost"

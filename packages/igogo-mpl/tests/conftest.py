@@ -28,12 +28,11 @@ x = np.linspace(0, 2 * np.pi, 50)
 LEAKS = LeakCheck(
     checks="""
     import matplotlib.pyplot as plt
-    from igogo._hub import SCHED
     from igogo_mpl._plugin import KEY, PLUGIN
     if PLUGIN.pyplots.swapped:
         problems.append("a job's pyplot is still installed")
-    # The history keeps a weak reference to each finished job (and its record).
-    left = [repr(j) for ref, _ in SCHED.history if (j := ref()) is not None and KEY in j.host_data]
+    # The recent finished jobs: each a Job while something holds it, else its record.
+    left = [repr(j) for j in igogo.jobs() if isinstance(j, igogo.Job) and KEY in j.host_data]
     if left:
         problems.append(f"plugin state kept for finished jobs {left}")
     plt.close("all")

@@ -260,12 +260,11 @@ def test_a_script_plots_from_jobs_and_saves_their_figures(tmp_path: Any) -> None
 def test_activation_imports_nothing_and_pyplot_imported_in_a_job_is_the_jobs() -> None:
     out = run_script("""
         import sys
-        import igogo
+        import igogo, igogo.lowlevel
         igogo.job(lambda: None)().result()   # activates the plugins
         print("matplotlib" in sys.modules, "IPython" in sys.modules)
-        from igogo._hub import SCHED
         from igogo_mpl._plugin import PLUGIN
-        print(any(h is PLUGIN for h in SCHED.hooks.hooks))  # no cost per switch yet
+        print(any(h is PLUGIN for h in igogo.lowlevel.hooks()))  # no cost per switch yet
 
         @igogo.job
         def late():
@@ -278,7 +277,7 @@ def test_activation_imports_nothing_and_pyplot_imported_in_a_job_is_the_jobs() -
         j = late()
         igogo.sleep(0.0005)
         import matplotlib.pyplot as plt
-        print(plt.get_fignums(), any(h is PLUGIN for h in SCHED.hooks.hooks))
+        print(plt.get_fignums(), any(h is PLUGIN for h in igogo.lowlevel.hooks()))
         print(j.result())
         """)
     assert out.split("\n")[:4] == ["False False", "False", "[] True", "(2, [1])"]

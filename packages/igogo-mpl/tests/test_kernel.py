@@ -332,7 +332,7 @@ def test_a_figure_that_cannot_be_drawn_is_reported_and_the_job_goes_on(
     assert kernel.eval("jb.result()") == "finished"
     assert "igogo-mpl: could not draw" in kernel.stdout(cell, "stderr")
     one_display(images(kernel, cell))  # drawn once it could be
-    assert kernel.eval("igogo_mpl.plugin in __import__('igogo._hub')._hub.SCHED.hooks.hooks")
+    assert kernel.eval("igogo_mpl.plugin in igogo.lowlevel.hooks()")
 
 
 def test_a_job_drawing_on_the_cells_figure_leaves_it_to_the_cell(kernel: KernelDriver) -> None:

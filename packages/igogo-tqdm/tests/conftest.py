@@ -27,8 +27,8 @@ KERNEL_SETUP = (
     "%load_ext igogo"
 )
 
-# Stops every job in the kernel and reports what was alive; igogo-tqdm adds no checks
-# of its own and words its failure itself (below).
+# Stops every job in the kernel and reports what was alive and what igogo still held;
+# igogo-tqdm adds no checks of its own and words its failure itself (below).
 KERNEL_CLEANUP = LeakCheck()
 
 
@@ -48,9 +48,11 @@ def _plugin_active_and_no_leaked_jobs(request: pytest.FixtureRequest) -> Iterato
         pytest.fail(f"the test leaked igogo jobs: {leaked}")
     if "kernel" in request.fixturenames:
         driver: KernelDriver = request.getfixturevalue("kernel")
-        alive, ended, _ = KERNEL_CLEANUP.run(driver)
+        alive, ended, held = KERNEL_CLEANUP.run(driver)
         if alive or not ended:
             pytest.fail(f"the test left jobs alive in the kernel: {alive} (all ended: {ended})")
+        if held:
+            pytest.fail(f"after the test, in the kernel: {'; '.join(held)}")
 
 
 @pytest.fixture(scope="module")

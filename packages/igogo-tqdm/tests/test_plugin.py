@@ -83,11 +83,12 @@ def test_activation_before_tqdm_is_imported_imports_nothing_and_waits_for_it() -
         import sys
         import igogo, igogo_tqdm
         from importlib.machinery import SourceFileLoader
+        from igogo.lowlevel import ImportWatch
 
         def watches():
             return [
                 f for f in sys.meta_path
-                if type(f).__module__ == "igogo._imports" and f.name == "tqdm.std"
+                if isinstance(f, ImportWatch) and f.name == "tqdm.std"
             ]
 
         igogo.run(lambda: None)  # activates the plugin

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._hub import SCHED
 from ._options import check_flag, check_number
-from ._workers import configure_workers, settings
+from ._workers import settings
 
 __all__ = ["configure"]
 
@@ -81,7 +81,7 @@ def configure(
     if tick_budget is not _UNCHANGED:  # set nothing unless every setting is valid
         SCHED.tick_budget = float(tick_budget)
     if workers is not _UNCHANGED:
-        configure_workers(workers)
+        settings["workers"] = workers
     if preempt is not _UNCHANGED:
         SCHED.preempt_default = preempt
     return {

@@ -5,6 +5,13 @@ a job to end it; user code should let it pass (``finally`` blocks and context
 managers still run).  Everything else derives from :class:`IgogoError` and is
 raised *to* the caller who did something igogo cannot do, with a message that
 says what was wrong and what is allowed.
+
+Two kinds of error are Python's own, as callers expect them from any library: a
+bad argument is a :class:`TypeError` or :class:`ValueError` (checked by
+``igogo._options.check_number`` and friends), and a wait that runs out of time
+is the built-in :class:`TimeoutError`, which ``concurrent.futures`` raises too.
+Where an igogo error is also one of Python's (a misuse is a ``RuntimeError``, an
+unknown plugin a ``KeyError``), it derives from both.
 """
 
 from __future__ import annotations

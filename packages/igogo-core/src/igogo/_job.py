@@ -16,6 +16,7 @@ from . import _control
 from ._errors import DeadlockError, JobTimeoutError, Stop, StoppedError, without_igogo_frames
 from ._hooks import logger
 from ._hub import SCHED, now
+from ._options import check_number
 from ._waiting import park_in, pump
 
 if TYPE_CHECKING:
@@ -243,8 +244,9 @@ class Job(Generic[T]):
         """Wait until the job ends or ``timeout`` seconds pass; returns :meth:`done`.
 
         Inside a job this parks the caller; in regular code it runs the other
-        jobs meanwhile.
+        jobs meanwhile.  ``timeout`` is checked first, as :func:`igogo.wait` does.
         """
+        check_number("timeout", timeout, unit="seconds", none="")
         if self._outcome is not None:
             return True
         deadline = _deadline_after(timeout)
@@ -351,8 +353,5 @@ def _resolve(fut: Any) -> None:
 
 
 def _deadline_after(timeout: float | None) -> float:
-    if timeout is None:
-        return math.inf
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
-        raise ValueError(f"timeout={timeout!r}: must be a number of seconds or None")
-    return now() + timeout
+    """The scheduler's time ``timeout`` seconds from now (``timeout`` already checked)."""
+    return math.inf if timeout is None else now() + timeout

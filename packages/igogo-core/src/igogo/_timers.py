@@ -163,7 +163,9 @@ def set_clock(sched: Scheduler, clock: Clock | None, *, force: bool = False) -> 
     """Make ``clock`` the scheduler's clock (None: the real one again).
 
     Refused while jobs are alive or timers are pending: their deadlines are
-    in the old clock's time.  Called on the thread that will run the jobs,
+    in the old clock's time.  Timers already due fire first (igogo's own report
+    of a failed job, due at once, may still wait for a tick when the last job
+    has just ended).  Called on the thread that will run the jobs,
     outside any tick (not in a hook or a done callback).  ``force`` swaps
     anyway, keeping each pending timer's remaining time (a deadline a
     waiting job holds itself is not carried over).
@@ -187,6 +189,8 @@ def set_clock(sched: Scheduler, clock: Clock | None, *, force: bool = False) -> 
                 f"({names}): their sleeps and timeouts are in the current clock's time; "
                 "change it before starting them, or wait for them (igogo.wait_all()) first"
             )
+        if sched.timers.pending():
+            sched.tick()  # no job is alive: the tick only fires the timers already due
         if sched.timers.pending():
             raise MisuseError(
                 "cannot change igogo's clock while timers are pending "

@@ -90,18 +90,11 @@ from ._errors import BrokenExecutorError, WorkerError
 from ._inworker import call_in_worker, dumps
 from ._replies import function_name
 
-__all__ = ["Pool", "configure_workers", "settings"]
+__all__ = ["Pool", "settings"]
 
 settings: Final[dict[str, int | None]] = {"workers": None}
-"""``workers``: the size of the default process pool (None: loky's choice, the CPU count)."""
-
-
-def configure_workers(workers: int | None) -> None:
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
-        raise ValueError(f"workers={workers!r}: must be a whole number >= 1, or None")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers={workers!r}: must be a whole number >= 1, or None")
-    settings["workers"] = workers
+"""``workers``: the size of the default process pool (None: loky's choice, the CPU count).
+Written by :func:`igogo.configure`, which checks it."""
 
 
 def _ignore_interrupts() -> None:

@@ -10,7 +10,7 @@ lint enforces it for its own packages).
 What is here, by concern:
 
 * **Following jobs**: :class:`Hook` (the events a hook may define),
-  :func:`add_hook` / :func:`remove_hook`, :func:`live_jobs`,
+  :func:`add_hook` / :func:`remove_hook`, :func:`hooks`, :func:`live_jobs`,
   :func:`failure` (a finished job's exception, without waiting or raising),
   :func:`error_line` (an exception in one line that never raises, for tables),
   :class:`JobRecord` (what stays of a job for display once it is gone) and
@@ -23,7 +23,9 @@ What is here, by concern:
   and the :class:`Timer` it returns.
 * **Extending lazily**: :class:`ImportWatch` (run setup code right after a
   library is first imported, without importing it first), and
-  :func:`register_option` (options a job accepts on your behalf).
+  :func:`register_option` (options a job accepts on your behalf), whose checks
+  can use :func:`check_number` and :func:`check_flag`, the ones igogo's own
+  options use: the same rules and the same message form.
 * **Progress**: :func:`progress_bar`, which asks the active plugins for a bar.
 * **Preemption**: :func:`register_library` (your package is library code, never
   split by preemption, even when installed in editable mode) and
@@ -48,7 +50,7 @@ from ._hosts import AsyncioHost, BlockingHost, Host
 from ._hub import SCHED, Timer
 from ._imports import ImportWatch
 from ._job import Job
-from ._options import JobOptions, OptionSpec, register_option
+from ._options import JobOptions, OptionSpec, check_flag, check_number, register_option
 from ._plugins import progress_bar
 from ._record import JobRecord
 from ._usercode import add_library, add_passthrough
@@ -77,11 +79,14 @@ __all__ = [
     "add_hook",
     "call_at",
     "calls_user_code",
+    "check_flag",
+    "check_number",
     "clock",
     "current_host",
     "end_tick",
     "error_line",
     "failure",
+    "hooks",
     "live_jobs",
     "progress_bar",
     "register_library",
@@ -97,6 +102,12 @@ JOB_ENTRY_CODES: Final[frozenset[CodeType]] = frozenset({Job._run.__code__})
 def live_jobs() -> list[Job[Any]]:
     """The jobs that have not ended, oldest first."""
     return sorted(SCHED.live.values(), key=lambda j: j.id)
+
+
+def hooks() -> list[object]:
+    """The hooks attached now, in the order they are called: those of :func:`add_hook`,
+    of the active plugins and of the host.  A hook that raised is no longer here."""
+    return list(SCHED.hooks.hooks)
 
 
 def failure(job: Job[Any]) -> BaseException | None:

@@ -1,4 +1,4 @@
-"""Tools for testing code that uses igogo: a virtual clock for the scheduler.
+"""Tools for testing code that uses igogo: a virtual clock, and a check for what a test left.
 
 ``igogo.testing`` is imported explicitly (``import igogo`` never loads it).
 
@@ -41,6 +41,10 @@ with ``jump()``) and ``autojump_clock`` (``autojump_threshold=0``).  Make them
 available in a ``conftest.py``::
 
     from igogo.testing import autojump_clock, mock_clock  # noqa: F401  (fixtures)
+
+:func:`leftovers` is the check a suite runs after each test: once every job has
+ended, igogo must hold nothing for them (igogo's own packages run it in every
+kernel their tests use).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
-__all__ = ["MockClock"]
+__all__ = ["MockClock", "leftovers"]
 
 
 class MockClock(Clock):
@@ -208,6 +212,30 @@ class MockClock(Clock):
     def __repr__(self) -> str:
         jump = "never" if self._threshold == math.inf else f"after {self._threshold:g} s idle"
         return f"<igogo.testing.MockClock at {self._now:g} s, autojump {jump}>"
+
+
+def leftovers() -> list[str]:
+    """What igogo still holds once no job is alive, as messages (empty: nothing).
+
+    Jobs still alive come first (a suite stops them, then asks again); with none,
+    igogo must have let go of its host (a kernel's, a thread's loop) and of every
+    hook but the active plugins' (which keep theirs for the next job), and the
+    scheduler's clock must be the real one.
+    """
+    from ._plugins import _active
+
+    if SCHED.live:
+        alive = sorted(SCHED.live.values(), key=lambda j: j.id)
+        return [f"{len(alive)} job(s) still alive: {', '.join(map(repr, alive))}"]
+    found = []
+    if SCHED.host is not None:
+        found.append(f"no job is left, yet the host {SCHED.host!r} is still attached")
+    plugins = {id(p) for p in _active.values()}
+    if hooks := [h for h in SCHED.hooks.hooks if id(h) not in plugins]:
+        found.append(f"no job is left, yet {len(hooks)} hook(s) remain attached: {hooks!r}")
+    if SCHED.clock is not REAL_CLOCK:
+        found.append(f"the scheduler's clock is still {SCHED.clock!r}, not the real one")
+    return found
 
 
 try:

@@ -79,12 +79,12 @@ def elapsed_text(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def error_summary(job: Job[Any] | JobRecord, limit: int = 200) -> str:
-    """A failed job's exception in one line (``ValueError: boom``); '' for other jobs."""
-    if isinstance(job, JobRecord):
-        text = job.error
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-    return error_line(failure(job), limit)
+def error_summary(job: Job[Any] | JobRecord) -> str:
+    """A failed job's exception in one line (``ValueError: boom``); '' for other jobs.
+
+    A record already holds that line, made by the same :func:`igogo.lowlevel.error_line`.
+    """
+    return job.error if isinstance(job, JobRecord) else error_line(failure(job))
 
 
 def sendable(text: str) -> str:

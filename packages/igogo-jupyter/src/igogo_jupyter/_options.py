@@ -8,9 +8,10 @@ igogo imports it when a job is first given one of them, so
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final
 
-from igogo.lowlevel import register_option
+from igogo.lowlevel import check_flag, check_number, register_option
 
 __all__ = ["KINDS", "register"]
 
@@ -25,19 +26,13 @@ def _check_kind(value: object) -> None:
 
 def _check_displays(value: object) -> None:
     # Worded as before: `%%igogo --displays 0` shows this text as its usage error.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"displays={value!r}: displays must be an integer >= 1 (display slots updated in place)"
-        )
-
-
-def _check_warn_rewrite(value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"warn_rewrite={value!r}: must be True or False")
+    form = "displays must be an integer >= 1 (display slots updated in place)"
+    check_number("displays", value, minimum=1, whole=True, form=form)
 
 
 def register() -> None:
     """Register ``kind``, ``displays`` and ``warn_rewrite`` (idempotent)."""
     register_option("kind", "text", _check_kind, owner="igogo-jupyter")
     register_option("displays", 1, _check_displays, owner="igogo-jupyter")
-    register_option("warn_rewrite", True, _check_warn_rewrite, owner="igogo-jupyter")
+    warn_rewrite = partial(check_flag, "warn_rewrite")
+    register_option("warn_rewrite", True, warn_rewrite, owner="igogo-jupyter")

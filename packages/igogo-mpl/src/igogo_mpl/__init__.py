@@ -22,10 +22,9 @@ but ``import igogo``.  Importing it imports neither matplotlib nor IPython.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
-from igogo.lowlevel import register_library
+from igogo.lowlevel import check_number, register_library
 
 from ._lowlevel import register_options
 from ._plugin import PLUGIN
@@ -51,19 +50,18 @@ def configure(*, interval: float | None = None, max_share: float | None = None) 
     takes long to draw is drawn less often still, so that drawing it takes at
     most this share of the time (0.1 by default, judged by its last renders).
     """
+    share = "must be a number > 0 and <= 1"
     if interval is not None:
-        if not _real(interval) or interval < 0:
-            raise ValueError(f"interval={interval!r}: must be a number of seconds >= 0")
+        check_number("interval", interval, finite=True, unit="seconds")
+    if max_share is not None:
+        check_number("max_share", max_share, above=True, form=share)
+        if max_share > 1:
+            raise ValueError(f"max_share={max_share!r}: {share}")
+    if interval is not None:  # nothing changes unless both are valid
         Settings.interval = float(interval)
     if max_share is not None:
-        if not _real(max_share) or not 0 < max_share <= 1:
-            raise ValueError(f"max_share={max_share!r}: must be a number > 0 and <= 1")
         Settings.max_share = float(max_share)
     return {"interval": Settings.interval, "max_share": Settings.max_share}
-
-
-def _real(x: object) -> bool:
-    return not isinstance(x, bool) and isinstance(x, int | float) and math.isfinite(x)
 
 
 def figures(job: Job[Any] | None = None) -> list[Any]:

@@ -15,6 +15,7 @@ can do, not by its class, so the plugin imports no Jupyter package.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from igogo import lowlevel
@@ -93,13 +94,7 @@ def call_at(when: float, callback: Callable[[], object]) -> Timer:
     return lowlevel.call_at(when, callback)
 
 
-def _check_auto_display_figures(value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"auto_display_figures={value!r}: must be True or False")
-
-
 def register_options() -> None:
     """Register ``auto_display_figures`` (show a job's pyplot figures in its cell; idempotent)."""
-    lowlevel.register_option(
-        "auto_display_figures", True, _check_auto_display_figures, owner="igogo-mpl"
-    )
+    check = partial(lowlevel.check_flag, "auto_display_figures")
+    lowlevel.register_option("auto_display_figures", True, check, owner="igogo-mpl")

@@ -2,7 +2,9 @@
 
 * ``LeakCheck``: after a test, stop every job in a kernel and wait for them; a test that
   left jobs alive FAILS (a leaked job would make the next tests' timings and outputs
-  meaningless), and so does one that fails the package's own ``checks`` (kernel code).
+  meaningless), and so does one after which igogo still holds something for the jobs
+  (``igogo.testing.leftovers()``: a host, a stray hook, a mock clock) or that fails the
+  package's own ``checks`` (kernel code).
 * ``pytest_runtest_makereport``: a conftest that uses ``LeakCheck.after_test`` imports
   this hook (pytest looks hooks up by name in the conftest), so that a test that failed
   already is not failed again for what it left behind.
@@ -24,17 +26,18 @@ _MARKER = "@@cleanup@@"
 
 # Runs in the kernel after a test: what was alive, then stop everything and wait for it;
 # a job the test stopped last may still be ending (a waiting request goes before the
-# jobs' next tick), so jobs get 50 ms to end before the ones alive count as left running;
-# ``{checks}`` (the package's own checks) then append to ``problems``.  Kept in a function
-# so that its names do not land in the kernel's namespace the tests use.
+# jobs' next tick), so jobs get 50 ms to end before the ones alive count as left running.
+# Once all ended, igogo must hold nothing for them (igogo.testing.leftovers: no host, no
+# stray hook, the real clock); ``{checks}`` (the package's own checks) then append to
+# ``problems``.  Kept in a function so that its names stay out of the tests' namespace.
 _CLEANUP = """\
 def _igogo_test_cleanup():
-    import igogo
+    import igogo, igogo.testing
     igogo.wait_all(0.05)
     alive = [repr(j) for j in igogo.jobs() if not j.done()]
     igogo.stop_all()
     ended = igogo.wait_all(5)
-    problems = []
+    problems = igogo.testing.leftovers() if ended else []
 {checks}
     return alive, ended, problems
 print({marker!r} + repr(_igogo_test_cleanup()))
@@ -50,7 +53,7 @@ class Cleanup(NamedTuple):
 
     alive: list[str]  # reprs of the jobs that were still alive after the test
     ended: bool  # whether stop_all() ended every job within 5 s
-    problems: list[str]  # what the package's own checks found
+    problems: list[str]  # what igogo still held once all ended, and the package's checks found
 
 
 @dataclass(frozen=True)
