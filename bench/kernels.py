@@ -13,7 +13,7 @@ from typing import Any
 
 import core
 from common import PY, Failed, Samples, hatch_env, in_turns
-from igogo_jupyter.testing import Execution, KernelDriver, Message
+from igogo_jupyter.testing import Execution, KernelDriver, Message, WidgetModels
 
 OTHERS = {  # ours in other kernels, for the scenarios that name them: hatch env, what differs
     "py3.13": ("bench-py313", "Python 3.13"),
@@ -204,10 +204,10 @@ def sc_latency(k: KernelDriver, p: dict[str, Any]) -> Samples:
 
 
 def sc_click(k: KernelDriver, p: dict[str, Any]) -> Samples:
-    """A click on a job's Stop button (a widget comm message) beside N jobs spinning on
-    yielder(): from the click sent until the job's ``finally`` ran (one clock: CLOCK_MONOTONIC)."""
-    k.run(f"""import igogo_jupyter._board as _bench_board
-_bench_running, _bench_stopped = True, {{}}
+    """A click on a job's Stop button, sent as a browser sends it (found and clicked through
+    WidgetModels), beside N jobs spinning on yielder(): until the job's ``finally`` ran (one
+    clock: CLOCK_MONOTONIC)."""
+    k.run(f"""_bench_running, _bench_stopped = True, {{}}
 @igogo.job
 def _bench_spinner(i):
     try:
@@ -217,15 +217,12 @@ def _bench_spinner(i):
         _bench_stopped[i] = time.monotonic()
 _bench_h = [_bench_spinner(-1 - i) for i in range({p["jobs"]})]""")
     k.pump(p["warm_s"])
-    waits = []
+    waits, widgets = [], WidgetModels(k)
     for r in range(q(p, 15, 2)):
         k.run(f"_bench_t = _bench_spinner({r})")  # its row (and Stop button) in this cell
-        comm = k.eval("_bench_board.controls_for(_bench_t).stop.model_id")
+        stop = widgets.parts(k.eval("_bench_t.id"))["stop"]
         k.pump(p["gap_s"])
-        content = {"comm_id": comm, "data": {"method": "custom", "content": {"event": "click"}}}
-        msg = k.kc.session.msg("comm_msg", content)
-        sent = time.monotonic()
-        k.kc.shell_channel.send(msg)
+        sent = widgets.click(stop)
         k.wait_until(lambda r=r: k.eval(f"{r} in _bench_stopped"), timeout=T)
         waits.append(k.eval(f"_bench_stopped[{r}]") - sent)
     jobs(k, "_bench_running = False")

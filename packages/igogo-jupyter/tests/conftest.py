@@ -15,17 +15,12 @@ igogo-tqdm's tests and with ``bench/``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from igogo_jupyter.testing import KernelDriver, LeakCheck, running_kernel
 from igogo_jupyter.testing import pytest_runtest_makereport as pytest_runtest_makereport
-
-# Test helpers beside the tests (widget_model.py) are imported by name.
-sys.path.insert(0, str(Path(__file__).parent))
 
 SETUP = "import igogo, time, signal, sys, asyncio\n%load_ext igogo"
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import time
 
-from widget_model import WIDGET_MIME, WidgetModels, widget_outputs
-
-from igogo_jupyter.testing import KernelDriver
+from igogo_jupyter.testing import WIDGET_MIME, KernelDriver, WidgetModels, widget_outputs
 
 SPIN = (
     "@igogo.job\n"

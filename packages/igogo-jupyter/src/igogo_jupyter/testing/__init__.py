@@ -43,6 +43,12 @@ The fixtures' machinery (pytest)
     again.  These three need pytest and are imported from here on first use only, so
     the benchmark uses the driver without pytest.
 
+Widgets as a browser sees them
+    :class:`WidgetModels` rebuilds the kernel's widgets from the IOPub messages the driver
+    read, finds a job's control row (``parts(job_id)``: its info, its Stop and Pause
+    buttons) and clicks a button as a browser does; ``widget_outputs(driver, ex)`` is what
+    a cell displayed as widgets.
+
 Whole notebooks
     ``run_notebook(cells, headless=True)`` executes cells as nbclient (and papermill)
     does, in a kernel with ``IGOGO_HEADLESS=1``; ``cell_text(cell)`` is what a cell kept.
@@ -61,6 +67,7 @@ from igogo_jupyter.testing._driver import (
     kernel_time,
     running_kernel,
 )
+from igogo_jupyter.testing._widgets import WidgetModel, WidgetModels, widget_outputs
 
 if TYPE_CHECKING:
     from igogo_jupyter.testing._fixtures import (
@@ -79,12 +86,15 @@ __all__ = [
     "KernelDriver",
     "LeakCheck",
     "Message",
+    "WidgetModel",
+    "WidgetModels",
     "cell_text",
     "did_fail",
     "kernel_time",
     "pytest_runtest_makereport",
     "run_notebook",
     "running_kernel",
+    "widget_outputs",
 ]
 
 _NEED_PYTEST = frozenset({"Cleanup", "LeakCheck", "pytest_runtest_makereport", "did_fail"})

@@ -1,9 +1,10 @@
-"""A front end's view of a kernel's widgets, rebuilt from the IOPub messages a test read.
+"""A front end's view of a kernel's widgets, rebuilt from the IOPub messages a driver read.
 
 ``WidgetModels(driver)`` replays every ``comm_open``, ``comm_msg`` (``update``) and
-``comm_close`` the driver has seen, as a widget manager would, so tests can read a
-widget's current state, find the row of a job, and click buttons the way a browser
-does (a ``comm_msg`` with a ``click`` event on the shell channel).
+``comm_close`` the driver has seen, as a browser's widget manager does, so a test or a
+benchmark reads a widget's current state, finds a job's control row, and clicks its
+buttons the way a browser does (a ``comm_msg`` with a ``click`` event on the shell
+channel), with no access to the kernel's objects.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from igogo_jupyter.testing import WIDGET_MIME, KernelDriver
+from igogo_jupyter.testing._driver import WIDGET_MIME, KernelDriver
 
-__all__ = ["WIDGET_MIME", "Model", "WidgetModels", "widget_outputs"]
+__all__ = ["WidgetModel", "WidgetModels", "widget_outputs"]
 
 
 @dataclass
-class Model:
+class WidgetModel:
+    """One widget as a front end holds it: its comm and its current state."""
+
     comm_id: str
     state: dict[str, Any]
     closed: bool = False
@@ -35,9 +38,11 @@ class Model:
 
 
 class WidgetModels:
+    """The widgets of a :class:`KernelDriver`'s kernel, as a front end would hold them."""
+
     def __init__(self, driver: KernelDriver) -> None:
         self.driver = driver
-        self.models: dict[str, Model] = {}
+        self.models: dict[str, WidgetModel] = {}
         self._seen = 0
 
     def sync(self) -> WidgetModels:
@@ -48,7 +53,7 @@ class WidgetModels:
             content = m["content"]
             if kind == "comm_open" and content.get("target_name") == "jupyter.widget":
                 state = dict(content["data"].get("state", {}))
-                self.models[content["comm_id"]] = Model(content["comm_id"], state)
+                self.models[content["comm_id"]] = WidgetModel(content["comm_id"], state)
             elif kind == "comm_msg":
                 model = self.models.get(content["comm_id"])
                 data = content["data"]
@@ -64,13 +69,13 @@ class WidgetModels:
 
     # -- finding things -----------------------------------------------------------------------
 
-    def row(self, job_id: int) -> Model:
+    def row(self, job_id: int) -> WidgetModel:
         self.sync()
         rows = [m for m in self.models.values() if f"igogo-job-{job_id}" in m.classes]
         assert len(rows) == 1, f"{len(rows)} rows for job #{job_id}"
         return rows[0]
 
-    def parts(self, job_id: int) -> dict[str, Model]:
+    def parts(self, job_id: int) -> dict[str, WidgetModel]:
         """The row's info, buttons box, last-output and (while it lives) stop/pause models."""
         row = self.row(job_id)
         info, buttons, last = (self.models[c] for c in row.children())
@@ -105,7 +110,7 @@ class WidgetModels:
 
     # -- acting as the browser --------------------------------------------------------------
 
-    def click(self, model: Model) -> float:
+    def click(self, model: WidgetModel) -> float:
         """Send a button click, as the browser does; returns when it was sent."""
         msg = self.driver.kc.session.msg(
             "comm_msg",
