@@ -420,8 +420,9 @@ class Kind:
 
     def suffix(self, sc: Scenario) -> str:
         """What its benchmarks' names end with: preemption's name the Python, even 3.11's."""
-        python = sc.also.startswith("py") and f"-{self.other or 'py' + PY}"
-        return python or f"-{self.other}" * bool(self.other)
+        if sc.also.startswith("py"):
+            return f"-{self.other or 'py' + PY}"
+        return f"-{self.other}" if self.other else ""
 
 
 def run(

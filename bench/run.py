@@ -131,7 +131,7 @@ def waits(name: str, limits: tuple[float | None, float | None], summary: bool) -
 # The jobs' share of the CPU in an idle kernel before #15 (commit 9c4b2c5, the same measure in
 # ipykernel-7 kernels: 0.889, 0.833, 0.891 beside 1, 10, 100 jobs): the target is 0.95 of it.
 QUIET_SHARE = (">=", 0.95 * 0.87)
-QUIET = "the jobs' share of the CPU while nothing is sent (their speed / under a cell waiting)"
+QUIET = "the jobs' share of the CPU, nothing sent (their speed / while a cell waits for them)"
 LE13 = ("<=", 1.3)  # a new cell beside busy jobs, against the idle kernel (#15)
 LIMITS = (0.02, 0.05)  # a new cell's wait, median and worst (#3, #6, #12, #14)
 # Rows that core's table and the kernels' share (the same measure, in a script and in a kernel)
@@ -485,17 +485,18 @@ def main() -> int:
             for v in PYTHONS:  # a full run creates the other Pythons' environments if missing
                 here = (sys.executable, "the bench environment")
                 python, how = here if v == PY else hatch_env(f"core.py{v}", create=not quick)
+                if python is None:
+                    failed["ours"][f"{key}-py{v}"] = f"not run: {how}"
+                    continue
                 try:
-                    if python is None:
-                        raise LookupError(f"not run: {how}")
                     samples = run(python, "core.py", "--measure", key, *q)
-                    ours |= benchmarks({f"{n}-py{v}": values for n, values in samples.items()})
-                    used.append(f"{v} ({how})")
                 except Exception as exc:
-                    if quick and python:
+                    if quick:
                         raise
-                    why = str(exc) if python is None else f"{type(exc).__name__}: {exc}"
-                    failed["ours"][f"{key}-py{v}"] = why[:300]
+                    failed["ours"][f"{key}-py{v}"] = f"{type(exc).__name__}: {exc}"[:300]
+                    continue
+                ours |= benchmarks({f"{n}-py{v}": values for n, values in samples.items()})
+                used.append(f"{v} ({how})")
             ctx["interpreters (core: preemption)"] = ", ".join(used)
         else:
             ours |= benchmarks(run(sys.executable, f"{MEASURES[key]}.py", "--measure", key, *q))

@@ -246,7 +246,8 @@ class Job(Generic[T]):
         Inside a job this parks the caller; in regular code it runs the other
         jobs meanwhile.  ``timeout`` is checked first, as :func:`igogo.wait` does.
         """
-        check_number("timeout", timeout, unit="seconds", none="")
+        if timeout is not None:  # result() and exception() come here: no call for None
+            check_number("timeout", timeout, unit="seconds", none="")
         if self._outcome is not None:
             return True
         deadline = _deadline_after(timeout)
