@@ -275,3 +275,42 @@ def test_a_done_callback_prints_in_the_cell_that_registered_it(kernel: KernelDri
     kernel.wait_until(lambda: "child of the callback" in kernel.stdout(a), timeout=10)
     assert kernel.stdout(a) == "callback ran\nchild of the callback\n"
     assert kernel.stdout(b) == "waiting cell\n"
+
+
+def test_collecting_a_jobs_streams_leaves_the_kernels_streams_alone(
+    kernel: KernelDriver,
+) -> None:
+    """A finished job's stdout and stderr go without flushing the kernel's streams.
+
+    They used to flush them, as any ``io`` stream does when it is collected.  The
+    collector may run inside a kernel stream's own ``write``, under its lock; the
+    flush then waited for ipykernel's IOPub thread, which waited for that lock, and
+    the kernel stalled 10 s per stream.  Here the collection runs under both locks.
+    """
+    a = kernel.run(
+        "import gc, sys, time\n"
+        "@igogo.job\n"
+        "def chatty():\n"
+        "    cycle = [sys.stdout, sys.stderr]  # as a logging handler's might hold them\n"
+        "    cycle.append(cycle)\n"
+        "    print('out')\n"
+        "    print('err', file=sys.stderr)\n"
+        "gc.disable()  # the job's streams wait for the collection below\n"
+        "try:\n"
+        "    chatty().wait(10)\n"
+        "    flushes, kernel_flush = [], type(sys.stdout).flush\n"
+        "    type(sys.stdout).flush = lambda s: (flushes.append(s), kernel_flush(s))[1]\n"
+        "    t0 = time.monotonic()\n"
+        "    with sys.stdout._buffer_lock, sys.stderr._buffer_lock:\n"
+        "        gc.collect()\n"
+        "    took = time.monotonic() - t0\n"
+        "finally:\n"
+        "    type(sys.stdout).flush = kernel_flush\n"
+        "    gc.enable()",
+        timeout=90,
+    )
+    assert kernel.stdout(a) == "out\n"
+    assert kernel.stdout(a, "stderr") == "err\n"
+    took, flushes = kernel.eval("(took, len(flushes))")
+    assert flushes == 0
+    assert took < 5  # was 20 s: the flush timeout, once for each stream

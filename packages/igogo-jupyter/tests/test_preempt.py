@@ -133,7 +133,7 @@ def test_a_long_library_call_is_never_split(kernel: KernelDriver) -> None:
     )
     cell = kernel.run(
         "%%igogo --name encoder\n"
-        "data = [{'k': list(range(20)), 's': 'x' * 10} for _ in range(40_000)]\n"
+        "data = [{'k': list(range(20)), 's': 'x' * 10} for _ in range(100_000)]\n"
         "spans = []\n"
         "for _ in range(3):\n"
         "    t0 = time.monotonic()\n"

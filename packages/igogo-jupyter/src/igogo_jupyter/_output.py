@@ -129,6 +129,16 @@ class JobStream(io.TextIOBase):
         if self.target is not None:
             self.target.flush()
 
+    def close(self) -> None:
+        """Nothing: the kernel's stream is not the job's to close, nor to flush then.
+
+        ``io.IOBase`` flushes a stream it closes, and closes one that is collected.
+        A finished job's streams are collected wherever the garbage collector runs,
+        also inside the kernel stream's own ``write`` while it holds its lock.  A
+        flush from there waits for ipykernel's IOPub thread, which waits for that
+        lock: the kernel stalled for the flush timeout, 10 s per stream.
+        """
+
     def isatty(self) -> bool:
         return False
 

@@ -112,6 +112,10 @@ class TerminalStream(io.TextIOBase):
         if not host.at_prompt(target) or threading.get_ident() != host.thread_id:
             target.flush()  # (at the prompt the screen draws when the jobs are at rest)
 
+    def close(self) -> None:
+        """Nothing: the terminal is not the job's to close, nor to flush from wherever the
+        garbage collector happens to collect this stream (``io.IOBase`` would do both)."""
+
     def isatty(self) -> bool:
         return bool(self.host.terminal(self.index).isatty())
 

@@ -18,6 +18,8 @@ The driver (:class:`KernelDriver`)
     ``outputs(ex)``, ``stdout(ex)``, ``texts(ex)``, ``errors(ex)``, ``wire_bytes(ex)``.
     An :class:`Execution` records when its cell was sent and when its ``busy`` and
     ``idle`` statuses arrived: ``start_latency`` is how long the kernel took to start it.
+    A cell that does not finish in time raises :class:`TimeoutError` that says where each
+    of the kernel's threads was (``stacks()``): a stalled kernel shows why.
 
 Why it reads IOPub itself
     ZeroMQ drops messages silently for a subscriber more than 1,000 messages behind, on

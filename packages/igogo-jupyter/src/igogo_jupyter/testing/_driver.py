@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -144,6 +145,7 @@ class KernelDriver:
         km = KernelManager(kernel_name="igogo-testing", kernel_spec_manager=ksm)
         env = _kernel_env(python, extra_env)
         env.setdefault("IPYTHONDIR", str(home / "ipython"))
+        env["IGOGO_TESTING_STACKS"] = str(home / "stacks.txt")
         try:
             km.start_kernel(env=env)
         except BaseException:
@@ -167,6 +169,26 @@ class KernelDriver:
             self.km.shutdown_kernel(now=True)
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
+
+    def stacks(self) -> str:
+        """Where each of the kernel's threads is now, as a stall report ("" if unknown).
+
+        The kernel writes its threads' stacks (:mod:`faulthandler`) when sent ``SIGUSR1``.
+        """
+        pid, home = self.pid, self.home
+        if pid is None or home is None or not self.is_alive():
+            return ""
+        path = home / "stacks.txt"
+        with contextlib.suppress(OSError):
+            before = path.stat().st_size if path.exists() else 0
+            os.kill(pid, signal.SIGUSR1)
+            end = time.monotonic() + 2
+            while time.monotonic() < end:
+                time.sleep(0.1)
+                if path.exists() and path.stat().st_size > before:
+                    time.sleep(0.2)  # let it finish writing
+                    return "\nthe kernel's threads:\n" + path.read_text()[before:]
+        return ""
 
     def is_alive(self) -> bool:
         return bool(self.km.is_alive())
@@ -266,7 +288,9 @@ class KernelDriver:
         try:
             self.wait_until(lambda: ex.idle_at is not None, timeout)
         except TimeoutError:
-            raise TimeoutError(f"{ex.code[:300]!r} did not finish in {timeout} s") from None
+            raise TimeoutError(
+                f"{ex.code[:300]!r} did not finish in {timeout} s{self.stacks()}"
+            ) from None
         while ex.reply is None:
             if not self._read_shell(max(end - time.monotonic(), 1.0)):
                 raise TimeoutError(f"no reply to {ex.code[:300]!r} in {timeout} s")
