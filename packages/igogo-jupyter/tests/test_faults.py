@@ -1234,9 +1234,15 @@ def test_a_job_started_by_a_task_that_outlives_its_async_cell(
 ) -> None:
     since = len(kernel.messages)
     a = kernel.run(
+        "@igogo.job\n"
+        "def asy3():\n"
+        "    for i in range(3):\n"
+        "        print(f'AS3:{i}')\n"
+        "        igogo.sleep(0.02)\n"
+        "    return 3\n"
         "async def later_start():\n"
         "    await asyncio.sleep(0.4)\n"
-        "    j = asy(3)\n"
+        "    j = asy3()\n"
         "    return await j\n"
         "task = asyncio.ensure_future(later_start())\n"
         "await asyncio.sleep(0)"
