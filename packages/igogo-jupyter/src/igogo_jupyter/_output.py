@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from ._host import JupyterHost
 
-__all__ = ["RICH_INTERVAL", "TAIL_LINES", "JobStream", "RichRender"]
+__all__ = ["RICH_INTERVAL", "TAIL_LINES", "JobStream", "RichRender", "StreamView"]
 
 RICH_INTERVAL = 0.1
 """Minimum seconds between two renders of a markdown or html job's text."""
@@ -104,7 +104,25 @@ def _encodable(text: str) -> str:
     return text
 
 
-class JobStream(io.TextIOBase):
+class StreamView(io.TextIOBase):
+    """A job's stdout or stderr: a view on a stream that belongs to someone else.
+
+    ``close()`` does nothing.  ``io.IOBase`` flushes a stream it closes, and closes
+    one that is collected; a finished job's streams are collected wherever the
+    garbage collector runs, also inside the kernel stream's own ``write`` while it
+    holds its lock.  A flush from there waits for ipykernel's IOPub thread, which
+    waits for that lock: the kernel stalled for the flush timeout, 10 s per stream.
+    Nor is the kernel's stream (or the terminal) the job's to close.
+    """
+
+    def close(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+
+class JobStream(StreamView):
     """A job's stdout or stderr: writes go into the tail, and on to ``target`` if any."""
 
     def __init__(self, target: Any, tail: Tail, render: RichRender | None = None) -> None:
@@ -129,21 +147,8 @@ class JobStream(io.TextIOBase):
         if self.target is not None:
             self.target.flush()
 
-    def close(self) -> None:
-        """Nothing: the kernel's stream is not the job's to close, nor to flush then.
-
-        ``io.IOBase`` flushes a stream it closes, and closes one that is collected.
-        A finished job's streams are collected wherever the garbage collector runs,
-        also inside the kernel stream's own ``write`` while it holds its lock.  A
-        flush from there waits for ipykernel's IOPub thread, which waits for that
-        lock: the kernel stalled for the flush timeout, 10 s per stream.
-        """
-
     def isatty(self) -> bool:
         return False
-
-    def writable(self) -> bool:
-        return True
 
     @property
     def encoding(self) -> str:  # type: ignore[override]

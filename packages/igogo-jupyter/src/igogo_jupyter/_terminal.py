@@ -35,7 +35,6 @@ prompt is :mod:`~igogo_jupyter._ctrl_c`'s business.
 
 from __future__ import annotations
 
-import io
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Final
@@ -46,7 +45,7 @@ from igogo.lowlevel import JOB_ENTRY_CODES, failure
 from . import _prompt
 from ._ctrl_c import PromptInterrupts
 from ._kernel import cell_number
-from ._output import TAIL_LINES, Tail
+from ._output import TAIL_LINES, StreamView, Tail
 from ._requests import RequestWatch
 from ._screen import Screen
 
@@ -77,7 +76,7 @@ def find_terminal_host() -> TerminalHost | None:
     return TerminalHost(shell)
 
 
-class TerminalStream(io.TextIOBase):
+class TerminalStream(StreamView):
     """A job's ``sys.stdout`` or ``sys.stderr``: each write goes to the terminal as it is now.
 
     At the prompt that is the job's block on the :class:`~igogo_jupyter._screen.Screen`;
@@ -112,15 +111,8 @@ class TerminalStream(io.TextIOBase):
         if not host.at_prompt(target) or threading.get_ident() != host.thread_id:
             target.flush()  # (at the prompt the screen draws when the jobs are at rest)
 
-    def close(self) -> None:
-        """Nothing: the terminal is not the job's to close, nor to flush from wherever the
-        garbage collector happens to collect this stream (``io.IOBase`` would do both)."""
-
     def isatty(self) -> bool:
         return bool(self.host.terminal(self.index).isatty())
-
-    def writable(self) -> bool:
-        return True
 
     def fileno(self) -> int:
         return int(self.host.terminal(self.index).fileno())

@@ -187,7 +187,9 @@ class KernelDriver:
                 time.sleep(0.1)
                 if path.exists() and path.stat().st_size > before:
                     time.sleep(0.2)  # let it finish writing
-                    return "\nthe kernel's threads:\n" + path.read_text()[before:]
+                    return "\nthe kernel's threads:\n" + path.read_bytes()[before:].decode(
+                        errors="replace"
+                    )
         return ""
 
     def is_alive(self) -> bool:
